@@ -1,0 +1,46 @@
+# Quick start: `make run` (demo pipeline, offline) and `make test` (whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+STAMP := $(VENV)/.installed
+
+# Every location is a setting; these are the embedded defaults (one git-ignored folder).
+export PROCUREMENT_STATE_DIR ?= $(CURDIR)/.local_state
+export DAGSTER_HOME ?= $(PROCUREMENT_STATE_DIR)/dagster_home
+export PROCUREMENT_ARTIFACT_ROOT ?= $(PROCUREMENT_STATE_DIR)/artifacts
+
+.PHONY: install run dev dagster-ui dashboard test lint bench clean-state
+
+install: $(STAMP)
+
+# uv is bootstrapped with pip inside the venv, then installs the locked tree.
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet uv==0.13.8
+	$(UV) pip install --quiet -p $(PY) -r requirements.lock
+	$(UV) pip install --quiet -p $(PY) --no-deps -e .
+	touch $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME) $(PROCUREMENT_ARTIFACT_ROOT)
+	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+run: install $(DAGSTER_HOME)/dagster.yaml
+	$(PY) -m procurement_pipeline.main
+
+dev: install $(DAGSTER_HOME)/dagster.yaml
+	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+dagster-ui: dev
+
+test: install
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean-state:
+	rm -rf $(PROCUREMENT_STATE_DIR)

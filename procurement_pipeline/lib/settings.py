@@ -1,0 +1,33 @@
+"""Where the embedded default keeps its state, resolved from environment variables.
+
+Everything lives under one git-ignored folder (PROCUREMENT_STATE_DIR, default `.local_state`
+in the working directory): the SQLite warehouse, the artifact store and DAGSTER_HOME. Each
+location can be overridden on its own. Only entry points (CLI, Dagster definitions, the
+dashboard) call these; library functions take explicit arguments.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+STATE_DIR_ENV = "PROCUREMENT_STATE_DIR"
+DATABASE_URL_ENV = "DATABASE_URL"
+ARTIFACT_ROOT_ENV = "PROCUREMENT_ARTIFACT_ROOT"
+DAGSTER_HOME_ENV = "DAGSTER_HOME"
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get(STATE_DIR_ENV) or ".local_state").resolve()
+
+
+def database_url() -> str:
+    return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{state_dir() / 'warehouse.sqlite'}"
+
+
+def artifact_root() -> Path:
+    return Path(os.environ.get(ARTIFACT_ROOT_ENV) or state_dir() / "artifacts").resolve()
+
+
+def dagster_home() -> Path:
+    return Path(os.environ.get(DAGSTER_HOME_ENV) or state_dir() / "dagster_home").resolve()

@@ -1,0 +1,248 @@
+"""The warehouse schema (SQLAlchemy Core). Changes go through an Alembic migration.
+
+Conventions: timestamps are UTC, stored naive (SQLite and MySQL DATETIME have no zone);
+money is an exact decimal; every string column that MySQL indexes stays under 768 bytes in
+utf8mb4; JSON columns hold metrics. Artifact paths are relative to the artifact root.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Money = Numeric(14, 2)
+Quantity = Numeric(14, 3)
+# Daily medians of cent prices can land on half cents.
+DailyPrice = Numeric(16, 4)
+# BIGINT on MySQL, INTEGER on SQLite (where only INTEGER PRIMARY KEY autoincrements).
+Id = BigInteger().with_variant(Integer(), "sqlite")
+# Every table utf8mb4 on MySQL, whatever the server default.
+MYSQL_TABLE = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci", "mysql_engine": "InnoDB"}
+
+products = Table(
+    "products",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("search_term", String(255), nullable=False),
+    Column("current_stock", Quantity, nullable=False),
+    Column("minimum_stock", Quantity, nullable=False),
+    Column("lead_time_days", Integer, nullable=False),
+    Column("reference_price", Money, nullable=False),
+    Column("currency", String(3), nullable=False, server_default="BRL"),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("deactivated_at", DateTime, nullable=True),
+    Index(None, "active", "category"),
+    **MYSQL_TABLE,
+)
+
+price_observations = Table(
+    "price_observations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sku", String(64), ForeignKey("products.sku"), nullable=False),
+    Column("observed_at", DateTime, nullable=False),
+    # Start of the 8-hour scrape window (UTC); NULL for synthetic rows.
+    Column("window_start", DateTime, nullable=True),
+    Column("price", Money, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("seller", String(255), nullable=True),
+    # "mercadolivre" (real market), "demo" (offline demo market), "synthetic" (gap-filler).
+    Column("source", String(32), nullable=False),
+    Column("is_synthetic", Boolean, nullable=False, server_default="0"),
+    Column("listing_url", Text, nullable=True),
+    Column("offers_considered", Integer, nullable=True),
+    UniqueConstraint("sku", "window_start"),
+    Index(None, "sku", "observed_at"),
+    Index(None, "window_start"),
+    Index(None, "is_synthetic", "observed_at"),
+    **MYSQL_TABLE,
+)
+
+offers = Table(
+    "offers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sku", String(64), ForeignKey("products.sku"), nullable=False),
+    Column("window_start", DateTime, nullable=False),
+    Column("scraped_at", DateTime, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("title", String(512), nullable=False),
+    Column("price", Money, nullable=True),
+    Column("previous_price", Money, nullable=True),
+    Column("currency", String(3), nullable=False),
+    Column("seller", String(255), nullable=True),
+    Column("url", Text, nullable=True),
+    Column("sponsored", Boolean, nullable=False),
+    # Whether the title matched the product's search term (used for the observation).
+    Column("relevant", Boolean, nullable=False),
+    Column("source", String(32), nullable=False),
+    Index(None, "sku", "window_start"),
+    Index(None, "window_start"),
+    **MYSQL_TABLE,
+)
+
+scrape_attempts = Table(
+    "scrape_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sku", String(64), ForeignKey("products.sku"), nullable=False),
+    Column("window_start", DateTime, nullable=False),
+    Column("attempted_at", DateTime, nullable=False),
+    # "saved" or "failed".
+    Column("outcome", String(16), nullable=False),
+    # Failure reason: http_<status>, timeout, connection_error, challenge, empty_page,
+    # no_relevant_offer, parse_error. NULL when saved.
+    Column("reason", String(64), nullable=True),
+    Column("http_status", Integer, nullable=True),
+    Column("detail", String(1024), nullable=True),
+    Column("requests_made", Integer, nullable=False, server_default="1"),
+    Column("duration_ms", Integer, nullable=False, server_default="0"),
+    Column("source", String(32), nullable=False),
+    UniqueConstraint("sku", "window_start"),
+    Index(None, "window_start", "outcome"),
+    **MYSQL_TABLE,
+)
+
+daily_price_history = Table(
+    "daily_price_history",
+    metadata,
+    Column("sku", String(64), ForeignKey("products.sku"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("price", DailyPrice, nullable=False),
+    Column("observations", Integer, nullable=False),
+    # "observed" (median of that day's observations) or "interpolated" (short gap).
+    Column("value_source", String(16), nullable=False),
+    Column("built_at", DateTime, nullable=False),
+    **MYSQL_TABLE,
+)
+
+model_registry = Table(
+    "model_registry",
+    metadata,
+    # One row per product: re-training replaces it.
+    Column("sku", String(64), ForeignKey("products.sku"), primary_key=True),
+    Column("trained_at", DateTime, nullable=False),
+    Column("code_version", String(64), nullable=False),
+    # "trained", "skipped" or "failed".
+    Column("status", String(16), nullable=False),
+    Column("reason", String(512), nullable=True),
+    Column("train_start", Date, nullable=True),
+    Column("train_end", Date, nullable=True),
+    Column("points", Integer, nullable=False, server_default="0"),
+    Column("holdout_days", Integer, nullable=False, server_default="0"),
+    Column("metrics", JSON, nullable=True),
+    Column("artifact_path", String(512), nullable=True),
+    Column("duration_s", Float, nullable=True),
+    Index(None, "status"),
+    **MYSQL_TABLE,
+)
+
+forecasts = Table(
+    "forecasts",
+    metadata,
+    Column("sku", String(64), ForeignKey("products.sku"), primary_key=True),
+    # "holdout" (evaluation days, with y and baselines) or "future" (the forecast ahead).
+    Column("kind", String(16), primary_key=True),
+    Column("ds", Date, primary_key=True),
+    Column("yhat", Float, nullable=False),
+    Column("yhat_lower", Float, nullable=True),
+    Column("yhat_upper", Float, nullable=True),
+    Column("y", Float, nullable=True),
+    Column("naive", Float, nullable=True),
+    Column("seasonal_naive", Float, nullable=True),
+    Column("generated_at", DateTime, nullable=False),
+    **MYSQL_TABLE,
+)
+
+global_models = Table(
+    "global_models",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("trained_at", DateTime, nullable=False),
+    Column("code_version", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(512), nullable=True),
+    Column("train_start", Date, nullable=True),
+    Column("train_end", Date, nullable=True),
+    Column("points", Integer, nullable=False, server_default="0"),
+    Column("products", Integer, nullable=False, server_default="0"),
+    Column("holdout_days", Integer, nullable=False, server_default="0"),
+    Column("metrics", JSON, nullable=True),
+    Column("artifact_path", String(512), nullable=True),
+    Column("metadata_path", String(512), nullable=True),
+    Index(None, "trained_at"),
+    **MYSQL_TABLE,
+)
+
+global_price_index = Table(
+    "global_price_index",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("index_value", Float, nullable=False),
+    Column("products", Integer, nullable=False),
+    Column("value_source", String(16), nullable=False),
+    **MYSQL_TABLE,
+)
+
+global_forecasts = Table(
+    "global_forecasts",
+    metadata,
+    Column("model_id", Id, ForeignKey("global_models.id"), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("ds", Date, primary_key=True),
+    Column("yhat", Float, nullable=False),
+    Column("yhat_lower", Float, nullable=True),
+    Column("yhat_upper", Float, nullable=True),
+    Column("y", Float, nullable=True),
+    Column("naive", Float, nullable=True),
+    Column("seasonal_naive", Float, nullable=True),
+    **MYSQL_TABLE,
+)
+
+sent_notifications = Table(
+    "sent_notifications",
+    metadata,
+    # Deterministic key, e.g. "run_success:<run_id>": the exactly-once guard for e-mail.
+    Column("notification_key", String(191), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("run_id", String(64), nullable=True),
+    Column("recipient", String(255), nullable=False),
+    Column("subject", String(512), nullable=False),
+    # "pending" until the SMTP server accepted it, then "sent".
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", String(1024), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime, nullable=True),
+    **MYSQL_TABLE,
+)
