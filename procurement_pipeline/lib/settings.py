@@ -31,3 +31,12 @@ def artifact_root() -> Path:
 
 def dagster_home() -> Path:
     return Path(os.environ.get(DAGSTER_HOME_ENV) or state_dir() / "dagster_home").resolve()
+
+
+CATALOG_CSV_ENV = "PROCUREMENT_CATALOG_CSV"
+# The project's own data/ folder (beside the package in a checkout or in the image).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def catalog_csv() -> Path:
+    return Path(os.environ.get(CATALOG_CSV_ENV) or PROJECT_ROOT / "data" / "products_seed.csv")

@@ -1,0 +1,14 @@
+"""The code location: every domain's definitions merged, with the shared resources."""
+
+import dagster as dg
+
+from procurement_pipeline.defs import catalog
+from procurement_pipeline.defs.resources import default_resources
+from procurement_pipeline.lib.logging import configure_logging
+
+configure_logging()
+
+defs = dg.Definitions.merge(
+    catalog.defs,
+    dg.Definitions(resources=default_resources()),
+)

@@ -1,0 +1,90 @@
+"""Holdout evaluation: fit on all but the last days, forecast them, compare with baselines.
+
+Prices over a month move much like random walks, so a forecast is only worth showing if it beats
+the two baselines computed here on the same held-out days:
+
+- ``naive``: the last training price carried forward;
+- ``seasonal_naive``: the price of the same weekday in the last training week, carried forward
+  week after week. Missing days are handled on a daily grid forward-filled from the last
+  observation before them (a missing Tuesday takes Monday's price, never a stale Tuesday).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from procurement_pipeline.lib.forecasting.model import fit_model, forecast_dates, prepare_history
+from procurement_pipeline.lib.forecasting.settings import ModelSettings
+
+HOLDOUT_COLUMNS = ["ds", "y", "yhat", "yhat_lower", "yhat_upper", "naive", "seasonal_naive"]
+
+
+def empty_holdout() -> pd.DataFrame:
+    out = pd.DataFrame({c: pd.Series(dtype=float) for c in HOLDOUT_COLUMNS})
+    out["ds"] = pd.Series(dtype="datetime64[ns]")
+    return out
+
+
+def split_holdout(
+    df: pd.DataFrame, horizon: int, min_train_days: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train/test split of a prepared history: test = observed days in the last ``horizon``
+    calendar days, moved later when needed so that at least ``min_train_days`` points train."""
+    if len(df) <= min_train_days or horizon < 1:
+        return df, df.iloc[0:0]
+    last = df["ds"].iloc[-1]
+    cutoff = max(last - pd.Timedelta(days=horizon), df["ds"].iloc[min_train_days - 1])
+    train = df[df["ds"] <= cutoff]
+    test = df[df["ds"] > cutoff]
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def naive_baselines(train: pd.DataFrame, dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(naive, seasonal_naive) values for the given dates after a prepared training frame."""
+    dates = pd.to_datetime(pd.Series(dates))
+    naive = np.full(len(dates), float(train["y"].iloc[-1]))
+    series = train.set_index("ds")["y"]
+    last = series.index[-1]
+    grid = pd.date_range(min(series.index[0], last - pd.Timedelta(days=6)), last, freq="D")
+    # Forward-fill gaps; a training history shorter than a week back-fills its first value.
+    filled = series.reindex(grid).ffill().bfill()
+    last_week = filled.iloc[-7:]
+    by_weekday = dict(zip(last_week.index.dayofweek, last_week.to_numpy(dtype=float), strict=True))
+    seasonal = np.array([by_weekday[d] for d in dates.dt.dayofweek], dtype=float)
+    return naive, seasonal
+
+
+def holdout_forecast(
+    history: pd.DataFrame,
+    horizon: int = 30,
+    settings: ModelSettings | None = None,
+    *,
+    work_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """Fit on the history minus its last ``horizon`` days and forecast those days.
+
+    Returns one row per observed held-out day with columns ds, y, yhat, yhat_lower, yhat_upper,
+    naive, seasonal_naive (empty when the history is too short to hold anything out).
+    """
+    settings = settings or ModelSettings()
+    df = prepare_history(history, log_scale=settings.log_scale)
+    train, test = split_holdout(df, horizon, settings.min_train_days)
+    if test.empty:
+        return empty_holdout()
+    model = fit_model(train, settings, work_dir=work_dir)
+    fc = forecast_dates(model, test["ds"], settings)
+    naive, seasonal = naive_baselines(train, test["ds"])
+    return pd.DataFrame(
+        {
+            "ds": test["ds"].to_numpy(),
+            "y": test["y"].to_numpy(dtype=float),
+            "yhat": fc["yhat"].to_numpy(),
+            "yhat_lower": fc["yhat_lower"].to_numpy(),
+            "yhat_upper": fc["yhat_upper"].to_numpy(),
+            "naive": naive,
+            "seasonal_naive": seasonal,
+        }
+    )

@@ -1,0 +1,94 @@
+"""Holdout metrics: the model's errors next to the naive and seasonal-naive baselines.
+
+MAPE is in percent. MASE here is the ratio of the model's MAE to a baseline's MAE on the same
+held-out days (< 1 means the model beats that baseline). Every value is a plain Python float,
+int or bool (JSON-serialisable); ratios over a zero denominator are None, except that a perfect
+model against a perfect baseline counts as a tie (1.0).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+METRIC_KEYS = (
+    "mae",
+    "rmse",
+    "mse",
+    "mape",
+    "coverage_80",
+    "naive_mae",
+    "naive_rmse",
+    "naive_mape",
+    "seasonal_naive_mae",
+    "seasonal_naive_rmse",
+    "seasonal_naive_mape",
+    "mase_naive",
+    "mase_seasonal_naive",
+    "beats_naive",
+    "beats_seasonal_naive",
+    "holdout_days",
+)
+
+
+def _f(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _errors(y: np.ndarray, pred: np.ndarray) -> tuple[float | None, ...]:
+    if len(y) == 0:
+        return None, None, None, None
+    err = y - pred
+    mse = float(np.mean(err**2))
+    nz = y != 0
+    mape = float(np.mean(np.abs(err[nz] / y[nz])) * 100) if nz.any() else None
+    return _f(np.mean(np.abs(err))), _f(math.sqrt(mse)), _f(mse), mape
+
+
+def _ratio(num: float | None, den: float | None) -> float | None:
+    if num is None or den is None:
+        return None
+    if den == 0:
+        return 1.0 if num == 0 else None
+    return float(num / den)
+
+
+def evaluate(holdout_df: pd.DataFrame) -> dict[str, Any]:
+    """Metrics for a holdout frame (columns y, yhat, yhat_lower, yhat_upper, naive,
+    seasonal_naive); rows with a missing y are ignored."""
+    df = holdout_df.dropna(subset=["y"])
+    y = df["y"].to_numpy(dtype=float)
+    mae, rmse, mse, mape = _errors(y, df["yhat"].to_numpy(dtype=float))
+    n_mae, n_rmse, _, n_mape = _errors(y, df["naive"].to_numpy(dtype=float))
+    s_mae, s_rmse, _, s_mape = _errors(y, df["seasonal_naive"].to_numpy(dtype=float))
+    if len(y):
+        inside = (y >= df["yhat_lower"].to_numpy(dtype=float)) & (
+            y <= df["yhat_upper"].to_numpy(dtype=float)
+        )
+        coverage = float(np.mean(inside))
+    else:
+        coverage = None
+    mase_n = _ratio(mae, n_mae)
+    mase_s = _ratio(mae, s_mae)
+    return {
+        "mae": mae,
+        "rmse": rmse,
+        "mse": mse,
+        "mape": mape,
+        "coverage_80": coverage,
+        "naive_mae": n_mae,
+        "naive_rmse": n_rmse,
+        "naive_mape": n_mape,
+        "seasonal_naive_mae": s_mae,
+        "seasonal_naive_rmse": s_rmse,
+        "seasonal_naive_mape": s_mape,
+        "mase_naive": mase_n,
+        "mase_seasonal_naive": mase_s,
+        "beats_naive": bool(mase_n is not None and mase_n < 1),
+        "beats_seasonal_naive": bool(mase_s is not None and mase_s < 1),
+        "holdout_days": len(y),
+    }

@@ -1,0 +1,79 @@
+"""Model settings for the price forecasts: the one place where the defaults live.
+
+The defaults were chosen by measurement (``benchmarks/forecast_tuning.py``, results in
+``benchmarks/FORECAST_TUNING.md``): rolling-origin holdouts on seeded price-like series, ranked
+by median MASE against the naive "tomorrow equals today" forecast.
+
+The model is Prophet on the log of the price (so weekly effects are proportional and the
+back-transformed forecast is always positive) with a flat trend and weekly seasonality, plus
+an AR(1) correction of the last residual: the forecast starts at the last observed level and
+decays towards Prophet's level at the rate the residuals themselves decay. On random-walk-like
+prices that is close to the naive forecast (which is hard to beat); on mean-reverting prices
+it reverts. Intervals are empirical: quantiles of the in-sample h-step-ahead errors of that
+same correction, which widen with the horizon and need no posterior sampling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+# Bump whenever the model code or the defaults change: registry rows with another version are
+# stale and get retrained.
+CODE_VERSION = "forecast-2026.1"
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    # How much history a product needs before it gets a model, and how far ahead to forecast.
+    min_history_days: int = 30
+    # The holdout is shortened on short histories so that at least this many points train.
+    min_train_days: int = 21
+    horizon: int = 30
+    interval_width: float = 0.8
+
+    # Prophet.
+    growth: Literal["flat", "linear"] = "flat"
+    changepoint_prior_scale: float = 0.05
+    n_changepoints: int = 25
+    changepoint_range: float = 0.8
+    seasonality_mode: Literal["additive", "multiplicative"] = "additive"
+    seasonality_prior_scale: float = 10.0
+    weekly_seasonality: bool = True
+    weekly_fourier_order: int = 3
+    # Yearly seasonality needs two full years to be told apart from trend.
+    yearly_min_days: int = 730
+    yearly_fourier_order: int = 10
+    # Prices are sampled daily: there is no within-day cycle to model.
+    daily_seasonality: bool = False
+    # Model log(price): multiplicative effects, positive forecasts.
+    log_scale: bool = True
+    # Posterior draws for Prophet's own intervals; only used when interval_method == "prophet".
+    uncertainty_samples: int = 0
+
+    # Post-processing of Prophet's path.
+    # "ar1": carry the last residual forward, decaying by its estimated lag-1 autocorrelation;
+    # "last": carry it forward undamped (naive level + Prophet's seasonal changes);
+    # "none": Prophet's forecast as it is.
+    level_correction: Literal["ar1", "last", "none"] = "ar1"
+    # "empirical": quantiles of in-sample h-step errors (cheap, widen with the horizon);
+    # "prophet": Prophet's sampled intervals (needs uncertainty_samples > 0).
+    interval_method: Literal["empirical", "prophet"] = "empirical"
+    # Multiplies the empirical interval half-widths (in-sample errors are a little optimistic).
+    interval_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.min_train_days < 2:
+            raise ValueError("min_train_days must be at least 2")
+        if self.min_history_days < self.min_train_days:
+            raise ValueError("min_history_days must be >= min_train_days")
+        if self.horizon < 1:
+            raise ValueError("horizon must be at least 1")
+        if not 0 < self.interval_width < 1:
+            raise ValueError("interval_width must be between 0 and 1")
+        if self.interval_method == "prophet" and self.uncertainty_samples <= 0:
+            raise ValueError("interval_method 'prophet' needs uncertainty_samples > 0")
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-serialisable view, e.g. for model metadata."""
+        return {**asdict(self), "code_version": CODE_VERSION}
