@@ -41,7 +41,7 @@ def demo_steps(defs: dg.Definitions) -> list[Step]:
 
 def _print_materializations(result: dg.ExecuteInProcessResult, show: tuple[str, ...]) -> None:
     for event in result.get_asset_materialization_events():
-        materialization = event.asset_materialization
+        materialization = event.event_specific_data.materialization
         key = materialization.asset_key.to_user_string()
         partition = f" [{materialization.partition}]" if materialization.partition else ""
         values = {
