@@ -68,7 +68,9 @@ def _datetime_strings(values: Any, dialect: str) -> np.ndarray:
         text = np.datetime_as_string(arr, unit="us")
     else:  # MySQL DATETIME(0): send whole seconds (MySQL would round, MariaDB truncate)
         text = np.datetime_as_string(arr.astype("datetime64[s]"), unit="s")
-    out = pd.Series(text, dtype=object).str.replace("T", " ", regex=False).to_numpy(object)
+    out = (
+        pd.Series(text, dtype=object).str.replace("T", " ", regex=False).to_numpy(object, copy=True)
+    )
     out[np.isnat(arr)] = None
     return out
 
@@ -117,21 +119,28 @@ def _bulk_insert(conn: Connection, table, columns: Sequence[str], data: dict[str
     return n
 
 
-def _fetch_columns(conn: Connection, sql: str, params: Sequence[Any], names: list[str]):
-    """Run ``sql`` on the DBAPI cursor and return a dict of column lists."""
+def _fetch_columns(
+    conn: Connection, sql: str, params: Sequence[Any], names: list[str]
+) -> dict[str, np.ndarray]:
+    """Run ``sql`` on the DBAPI cursor; return one object array per column.
+
+    Rows are fetched in chunks and each chunk becomes a 2-D object array at C speed, which is
+    several times faster than transposing tuples in Python."""
     cursor = conn.connection.cursor()
-    columns: dict[str, list] = {name: [] for name in names}
+    blocks: list[np.ndarray] = []
     try:
         cursor.execute(sql, tuple(params))
         while True:
             rows = cursor.fetchmany(FETCH_ROWS)
             if not rows:
                 break
-            for name, values in zip(names, zip(*rows, strict=True), strict=True):
-                columns[name].extend(values)
+            block = np.empty((len(rows), len(names)), dtype=object)
+            block[:] = rows
+            blocks.append(block)
     finally:
         cursor.close()
-    return columns
+    table = np.concatenate(blocks) if blocks else np.empty((0, len(names)), dtype=object)
+    return {name: table[:, i] for i, name in enumerate(names)}
 
 
 def _sku_chunks(skus: Iterable[str]) -> list[list[str]]:
@@ -161,7 +170,10 @@ def load_real_observations(engine: Engine, since: datetime | None = None) -> pd.
         cols = "sku, observed_at, CAST(price AS REAL), currency"
     else:
         return _load_real_observations_core(engine, since)
-    sql = f"SELECT {cols} FROM price_observations WHERE is_synthetic = 0"
+    # Without a lower bound the whole table is read: a plain scan beats walking the
+    # (is_synthetic, observed_at) index and fetching every row by rowid ("+" disables it).
+    flag = "+is_synthetic" if dialect == "sqlite" and since is None else "is_synthetic"
+    sql = f"SELECT {cols} FROM price_observations WHERE {flag} = 0"
     if since is not None:
         sql += f" AND observed_at >= {mark}"
         params.append(_datetime_strings([since], dialect)[0])
@@ -248,33 +260,40 @@ def load_daily_history(engine: Engine, skus: Iterable[str] | None = None) -> pd.
     names = ["sku", "day", "price", "observations", "value_source", "built_at"]
     dialect = _dialect(engine)
     mark = _placeholder(engine)
-    price_expr = "price + 0E0" if dialect == "mysql" else "CAST(price AS REAL)"
-    base = (
-        f"SELECT sku, day, {price_expr}, observations, value_source, built_at "
-        "FROM daily_price_history"
-    )
+    if dialect == "mysql":
+        # integers instead of DATE/DATETIME objects: PyMySQL converts those slowly per value
+        cols = (
+            "sku, DATEDIFF(day, '1970-01-01'), price + 0E0, observations, value_source, "
+            "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', built_at)"
+        )
+    else:
+        cols = "sku, day, CAST(price AS REAL), observations, value_source, built_at"
+    base = f"SELECT {cols} FROM daily_price_history"
     chunks: list[tuple[str, list]] = []
     if skus is None:
         chunks.append((base, []))
     else:
         for chunk in _sku_chunks(skus):
             chunks.append((f"{base} WHERE sku IN ({', '.join([mark] * len(chunk))})", chunk))
-    data: dict[str, list] = {name: [] for name in names}
+    parts: list[dict[str, np.ndarray]] = []
     with engine.connect() as conn:
         for sql, params in chunks:
-            part = _fetch_columns(conn, sql, params, names)
-            for name in names:
-                data[name].extend(part[name])
+            parts.append(_fetch_columns(conn, sql, params, names))
+    data = {name: np.concatenate([part[name] for part in parts]) for name in names}
+    if dialect == "mysql":
+        day = np.asarray(data["day"], dtype=np.int64).astype("datetime64[D]")
+        built = np.asarray(data["built_at"], dtype=np.int64).astype("datetime64[us]")
+    else:
+        day = pd.to_datetime(pd.Series(data["day"], dtype=object), format="ISO8601")
+        built = pd.to_datetime(pd.Series(data["built_at"], dtype=object), format="ISO8601")
     frame = pd.DataFrame(
         {
             "sku": pd.Series(data["sku"], dtype=object),
-            "day": pd.to_datetime(pd.Series(data["day"], dtype=object)).astype("datetime64[ns]"),
+            "day": pd.Series(day).astype("datetime64[ns]"),
             "price": np.asarray(data["price"], dtype=np.float64),
             "observations": np.asarray(data["observations"], dtype=np.int64),
             "value_source": pd.Series(data["value_source"], dtype=object),
-            "built_at": pd.to_datetime(pd.Series(data["built_at"], dtype=object)).astype(
-                "datetime64[ns]"
-            ),
+            "built_at": pd.Series(built).astype("datetime64[ns]"),
         }
     )
     return frame.sort_values(["sku", "day"], kind="stable").reset_index(drop=True)
@@ -386,8 +405,14 @@ def replace_synthetic_observations(
 def insert_observations(engine: Engine, observations: pd.DataFrame) -> int:
     """Bulk insert raw observation rows (any of the price_observations columns but id) in one
     transaction -- for loaders, fixtures and benchmarks."""
-    dialect = _dialect(engine)
-    raw = _placeholder(engine) is not None and dialect in ("sqlite", "mysql")
+    with engine.begin() as conn:
+        return insert_observation_rows(conn, observations)
+
+
+def insert_observation_rows(conn: Connection, observations: pd.DataFrame) -> int:
+    """Bulk insert observation rows inside the caller's transaction."""
+    dialect = _dialect(conn)
+    raw = _placeholder(conn) is not None and dialect in ("sqlite", "mysql")
     n = len(observations)
     columns = [c for c in SYNTHETIC_INSERT_COLUMNS if c in observations.columns]
     data: dict[str, list] = {}
@@ -406,6 +431,5 @@ def insert_observations(engine: Engine, observations: pd.DataFrame) -> int:
             data[name] = pd.to_numeric(values).astype(float).round(2).tolist()
         else:
             data[name] = _to_python(values.to_numpy(dtype=object))
-    with engine.begin() as conn:
-        _bulk_insert(conn, price_observations, columns, data)
+    _bulk_insert(conn, price_observations, columns, data)
     return n
