@@ -52,8 +52,10 @@ def naive_baselines(train: pd.DataFrame, dates: pd.Series) -> tuple[np.ndarray, 
     # Forward-fill gaps; a training history shorter than a week back-fills its first value.
     filled = series.reindex(grid).ffill().bfill()
     last_week = filled.iloc[-7:]
-    by_weekday = dict(zip(last_week.index.dayofweek, last_week.to_numpy(dtype=float), strict=True))
-    seasonal = np.array([by_weekday[d] for d in dates.dt.dayofweek], dtype=float)
+    by_weekday = dict(
+        zip(last_week.index.day_of_week, last_week.to_numpy(dtype=float), strict=True)
+    )
+    seasonal = np.array([by_weekday[d] for d in dates.dt.day_of_week], dtype=float)
     return naive, seasonal
 
 
@@ -79,7 +81,7 @@ def holdout_forecast(
     naive, seasonal = naive_baselines(train, test["ds"])
     return pd.DataFrame(
         {
-            "ds": test["ds"].to_numpy(),
+            "ds": test["ds"].astype("datetime64[ns]").to_numpy(),
             "y": test["y"].to_numpy(dtype=float),
             "yhat": fc["yhat"].to_numpy(),
             "yhat_lower": fc["yhat_lower"].to_numpy(),

@@ -5,12 +5,14 @@ The defaults were chosen by measurement (``benchmarks/forecast_tuning.py``, resu
 by median MASE against the naive "tomorrow equals today" forecast.
 
 The model is Prophet on the log of the price (so weekly effects are proportional and the
-back-transformed forecast is always positive) with a flat trend and weekly seasonality, plus
-an AR(1) correction of the last residual: the forecast starts at the last observed level and
-decays towards Prophet's level at the rate the residuals themselves decay. On random-walk-like
-prices that is close to the naive forecast (which is hard to beat); on mean-reverting prices
-it reverts. Intervals are empirical: quantiles of the in-sample h-step-ahead errors of that
-same correction, which widen with the horizon and need no posterior sampling.
+back-transformed forecast is always positive) with a flat trend and weekly seasonality, anchored
+to the last observed price: the forecast is the last in-sample residual carried forward on top
+of Prophet's path, i.e. "tomorrow's price equals today's" plus Prophet's weekly shape. On the
+benchmark that tied the naive forecast on median MASE (1.01) and had the best geometric-mean
+MASE (0.96) and the best record against seasonal naive (60 %); Prophet's default configuration
+scored 1.10 / 1.19 / 41 %. Intervals are empirical: quantiles of the in-sample h-step-ahead
+errors of the same forecast, which widen with the horizon and need no posterior sampling;
+scaled by 1.1 they covered 80 % of held-out days (0.80).
 """
 
 from __future__ import annotations
@@ -55,12 +57,12 @@ class ModelSettings:
     # "ar1": carry the last residual forward, decaying by its estimated lag-1 autocorrelation;
     # "last": carry it forward undamped (naive level + Prophet's seasonal changes);
     # "none": Prophet's forecast as it is.
-    level_correction: Literal["ar1", "last", "none"] = "ar1"
+    level_correction: Literal["ar1", "last", "none"] = "last"
     # "empirical": quantiles of in-sample h-step errors (cheap, widen with the horizon);
     # "prophet": Prophet's sampled intervals (needs uncertainty_samples > 0).
     interval_method: Literal["empirical", "prophet"] = "empirical"
     # Multiplies the empirical interval half-widths (in-sample errors are a little optimistic).
-    interval_scale: float = 1.0
+    interval_scale: float = 1.1
 
     def __post_init__(self) -> None:
         if self.min_train_days < 2:

@@ -1,0 +1,309 @@
+"""Train one product's model (holdout, metrics, refit, forecast, artifact) or many in parallel.
+
+``train_product_model`` never raises for a bad series: a short history is "skipped" and an
+exception during fitting is "failed", both with a reason, so a batch of thousands continues.
+
+``train_many`` runs the work in worker processes, in chunks (one task carries several products,
+which amortises pickling and scheduling overhead). Start method: ``fork`` where available (Linux):
+workers inherit the already-imported prophet/cmdstanpy/pandas instead of paying a second or more
+of imports each, and need no importable ``__main__``; elsewhere ``spawn``. Pass
+``mp_context="forkserver"`` or ``"spawn"`` if the calling process runs threads that must not be
+forked. Temporary files: every run gets one scratch directory; each worker points cmdstanpy's
+own temp dir into it (cmdstanpy removes its temp dir in an ``atexit`` hook that never runs in
+pool workers - prophet issues #2344, #2668) and every fit writes its CSV output into a fresh
+subdirectory removed right after the fit. The scratch directory is removed when the run ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from procurement_pipeline.lib.forecasting.holdout import empty_holdout, holdout_forecast
+from procurement_pipeline.lib.forecasting.metrics import evaluate
+from procurement_pipeline.lib.forecasting.model import (
+    fit_model,
+    forecast_dates,
+    future_dates,
+    prepare_history,
+    quiet_stan_logging,
+)
+from procurement_pipeline.lib.forecasting.settings import CODE_VERSION, ModelSettings
+
+FORECAST_COLUMNS = ["ds", "yhat", "yhat_lower", "yhat_upper"]
+
+
+def empty_forecast() -> pd.DataFrame:
+    out = pd.DataFrame({c: pd.Series(dtype=float) for c in FORECAST_COLUMNS})
+    out["ds"] = pd.Series(dtype="datetime64[ns]")
+    return out
+
+
+@dataclass
+class TrainingResult:
+    sku: str
+    status: str  # "trained", "skipped" or "failed"
+    reason: str | None = None
+    train_start: date | None = None
+    train_end: date | None = None
+    points: int = 0
+    holdout_days: int = 0
+    metrics: dict[str, Any] = field(default_factory=dict)
+    holdout: pd.DataFrame = field(default_factory=empty_holdout)
+    forecast: pd.DataFrame = field(default_factory=empty_forecast)
+    model_json: str | None = None
+    duration_s: float = 0.0
+    code_version: str = CODE_VERSION
+
+
+def real_points(history_df: pd.DataFrame) -> int:
+    """Days with an actual observation: value_source "observed" when that column is present."""
+    df = history_df.dropna(subset=["y"])
+    if "value_source" in df.columns:
+        df = df[df["value_source"].fillna("observed") == "observed"]
+    return int(pd.to_datetime(df["ds"]).dt.normalize().nunique())
+
+
+def _fit_and_forecast(
+    key: str,
+    history_df: pd.DataFrame,
+    settings: ModelSettings,
+    work_dir: str | Path | None,
+    *,
+    points: int | None = None,
+) -> TrainingResult:
+    """Shared path for products and the global index: holdout, metrics, refit, forecast."""
+    from prophet.serialize import model_to_json
+
+    t0 = time.perf_counter()
+    result = TrainingResult(sku=key, status="failed")
+    try:
+        df = prepare_history(history_df, log_scale=settings.log_scale)
+        result.points = len(df) if points is None else points
+        if len(df):
+            result.train_start = df["ds"].iloc[0].date()
+            result.train_end = df["ds"].iloc[-1].date()
+        if result.points < settings.min_history_days:
+            result.status = "skipped"
+            result.reason = (
+                f"only {result.points} days of history; {settings.min_history_days} needed"
+            )
+            return result
+        result.holdout = holdout_forecast(df, settings.horizon, settings, work_dir=work_dir)
+        result.metrics = evaluate(result.holdout)
+        result.holdout_days = len(result.holdout)
+        model = fit_model(df, settings, work_dir=work_dir)
+        result.forecast = forecast_dates(model, future_dates(model, settings.horizon), settings)
+        result.model_json = model_to_json(model)
+        result.status = "trained"
+    except Exception as exc:  # a batch must go on; the reason goes to the registry
+        result.status = "failed"
+        result.reason = f"{type(exc).__name__}: {exc}"[:500]
+        result.model_json = None
+    finally:
+        result.duration_s = time.perf_counter() - t0
+    return result
+
+
+def train_product_model(
+    sku: str,
+    history_df: pd.DataFrame,
+    settings: ModelSettings | None = None,
+    output_dir: str | Path | None = None,
+) -> TrainingResult:
+    """Holdout metrics, refit on the whole history and a ``settings.horizon``-day forecast.
+
+    history_df: columns ds, y (daily prices; value_source optional - only "observed" days count
+    towards min_history_days, interpolated days still train). output_dir: where each fit's
+    temporary cmdstan files go (removed after the fit); default the system temp dir.
+    """
+    settings = settings or ModelSettings()
+    return _fit_and_forecast(
+        sku, history_df, settings, output_dir, points=_safe_real_points(history_df)
+    )
+
+
+def _safe_real_points(history_df: pd.DataFrame) -> int | None:
+    try:
+        return real_points(history_df)
+    except Exception:  # malformed input: let the main path report the real error
+        return None
+
+
+def forecast_from_model(model, settings: ModelSettings | None = None, horizon: int | None = None):
+    """The forecast a (loaded) model makes after its training history."""
+    settings = settings or ModelSettings()
+    return forecast_dates(model, future_dates(model, horizon or settings.horizon), settings)
+
+
+def save_model_atomic(model_json: str, path: str | Path) -> Path:
+    """Write the model JSON to path atomically (temp file in the same folder, fsync, rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(model_json)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename durable where directories sync
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    return path
+
+
+def load_model(path: str | Path):
+    """A Prophet model from its JSON artifact."""
+    from prophet.serialize import model_from_json
+
+    return model_from_json(Path(path).read_text(encoding="utf-8"))
+
+
+# --- parallel training -------------------------------------------------------------------------
+
+_CMDSTANPY_TMPDIR_MODULES = (
+    "cmdstanpy",
+    "cmdstanpy.model",
+    "cmdstanpy.utils.filesystem",
+    "cmdstanpy.stanfit.runset",
+    "cmdstanpy.stanfit.mcmc",
+)
+
+
+def _worker_init(scratch: str) -> None:
+    """Per worker process: quiet logs and a private cmdstanpy temp dir inside the run's scratch."""
+    import importlib
+
+    quiet_stan_logging()
+    own = tempfile.mkdtemp(prefix=f"worker-{os.getpid()}-", dir=scratch)
+    for name in _CMDSTANPY_TMPDIR_MODULES:
+        with contextlib.suppress(ImportError):
+            module = importlib.import_module(name)
+            if hasattr(module, "_TMPDIR"):
+                module._TMPDIR = own
+    global _WORKER_SCRATCH
+    _WORKER_SCRATCH = own
+
+
+_WORKER_SCRATCH: str | None = None
+
+
+def _train_chunk(
+    chunk: list[tuple[str, pd.DataFrame]], settings: ModelSettings
+) -> list[TrainingResult]:
+    return [train_product_model(sku, df, settings, _WORKER_SCRATCH) for sku, df in chunk]
+
+
+def _chunks(items: Iterable[tuple[str, pd.DataFrame]], size: int):
+    chunk: list[tuple[str, pd.DataFrame]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _default_context() -> str:
+    return "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+
+
+def train_many(
+    items: Iterable[tuple[str, pd.DataFrame]],
+    settings: ModelSettings | None = None,
+    workers: int | None = os.cpu_count(),
+    progress: Callable[[int, TrainingResult], Any] | None = None,
+    *,
+    chunk_size: int = 16,
+    mp_context: str | None = None,
+) -> Iterator[TrainingResult]:
+    """Train every (sku, history_df) and yield TrainingResults as chunks finish (not in input
+    order). ``progress(done, result)`` is called after each product. At most ``2 * workers``
+    chunks are in flight, so a lazy ``items`` iterable is never loaded whole.
+    """
+    settings = settings or ModelSettings()
+    workers = max(1, workers or 1)
+    scratch = tempfile.mkdtemp(prefix="procurement-forecast-")
+    done = 0
+    try:
+        if workers == 1:
+            quiet_stan_logging()
+            for sku, df in items:
+                result = train_product_model(sku, df, settings, scratch)
+                done += 1
+                if progress:
+                    progress(done, result)
+                yield result
+            return
+        ctx = mp.get_context(mp_context or _default_context())
+
+        def new_pool() -> ProcessPoolExecutor:
+            return ProcessPoolExecutor(
+                workers, mp_context=ctx, initializer=_worker_init, initargs=(scratch,)
+            )
+
+        pool = new_pool()
+        try:
+            pending: dict[Future, list[tuple[str, pd.DataFrame]]] = {}
+            chunks = _chunks(items, chunk_size)
+            exhausted = False
+            while True:
+                while not exhausted and len(pending) < 2 * workers:
+                    chunk = next(chunks, None)
+                    if chunk is None:
+                        exhausted = True
+                        break
+                    pending[pool.submit(_train_chunk, chunk, settings)] = chunk
+                if not pending:
+                    break
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                broken = False
+                for fut in finished:
+                    chunk = pending.pop(fut)
+                    try:
+                        results = fut.result()
+                    except Exception as exc:  # the worker died (e.g. out of memory)
+                        broken = broken or isinstance(exc, BrokenProcessPool)
+                        reason = f"worker failed: {type(exc).__name__}: {exc}"[:500]
+                        results = [
+                            TrainingResult(sku=s, status="failed", reason=reason) for s, _ in chunk
+                        ]
+                    for result in results:
+                        done += 1
+                        if progress:
+                            progress(done, result)
+                        yield result
+                if broken:
+                    # Chunks still pending on the dead pool are retried on a fresh one.
+                    retry = list(pending.values())
+                    pending.clear()
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = new_pool()
+                    for chunk in retry:
+                        pending[pool.submit(_train_chunk, chunk, settings)] = chunk
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
