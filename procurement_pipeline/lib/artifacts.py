@@ -48,3 +48,19 @@ class ArtifactStore:
     def write_json(self, relative: str, payload: dict) -> Path:
         data = json.dumps(payload, indent=2, ensure_ascii=False, default=str).encode("utf-8")
         return self.write_bytes(relative, data)
+
+
+# Where things live inside the store (relative, POSIX). One place, read by the assets, the
+# reports and the dashboard.
+GLOBAL_MODEL = "models/global/prophet_model.json"
+GLOBAL_METADATA = "models/global/global_metadata.json"
+CATALOG_REPORT = "reports/catalog_report.pdf"
+GLOBAL_REPORT = "reports/global_report.pdf"
+
+
+def product_model_path(sku: str) -> str:
+    return f"models/products/{sku}.json"
+
+
+def product_report_path(sku: str) -> str:
+    return f"reports/products/{sku}.pdf"
