@@ -1,0 +1,48 @@
+"""PDF reports for the buyer, in Portuguese (no Dagster here)."""
+
+from procurement_pipeline.lib.reporting.catalog import build_catalog_report, select_pages
+from procurement_pipeline.lib.reporting.formatting import (
+    format_brl,
+    format_date_br,
+    format_datetime_br,
+    format_number,
+    format_pct,
+)
+from procurement_pipeline.lib.reporting.global_report import build_global_report
+from procurement_pipeline.lib.reporting.model import (
+    CatalogSummary,
+    GlobalReportData,
+    ProductMove,
+    ProductOutcome,
+    ProductReportData,
+    expected_move,
+    summarize_catalog,
+)
+from procurement_pipeline.lib.reporting.product import (
+    ReportBuildError,
+    build_product_report,
+    build_product_reports,
+    product_report_filename,
+)
+
+__all__ = [
+    "CatalogSummary",
+    "GlobalReportData",
+    "ProductMove",
+    "ProductOutcome",
+    "ProductReportData",
+    "ReportBuildError",
+    "build_catalog_report",
+    "build_global_report",
+    "build_product_report",
+    "build_product_reports",
+    "expected_move",
+    "format_brl",
+    "format_date_br",
+    "format_datetime_br",
+    "format_number",
+    "format_pct",
+    "product_report_filename",
+    "select_pages",
+    "summarize_catalog",
+]

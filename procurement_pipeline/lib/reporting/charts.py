@@ -52,10 +52,16 @@ LABEL_HOLDOUT = "Previsão no holdout"
 LABEL_TRAIN_END = "Fim do treino"
 
 
+_EPOCH_ORDINAL = EPOCH.toordinal()
+
+
 def _days(values: Any) -> np.ndarray:
     """Dates (date, datetime, Timestamp, strings) -> float days since 1970-01-01."""
     if values is None or len(values) == 0:
         return np.empty(0)
+    items = values.tolist() if hasattr(values, "tolist") else list(values)
+    if all(type(v) is dt.date for v in items):  # fast path: plain dates, the common case
+        return np.fromiter((v.toordinal() for v in items), float, len(items)) - _EPOCH_ORDINAL
     stamps = pd.to_datetime(pd.Series(values).reset_index(drop=True))
     if getattr(stamps.dt, "tz", None) is not None:
         stamps = stamps.dt.tz_localize(None)
@@ -95,6 +101,7 @@ class ChartData:
     train_end_x: float | None = None
     y_label: str = "R$"
     money: bool = True
+    history_label: str = LABEL_HISTORY
 
     @classmethod
     def build(
@@ -110,8 +117,9 @@ class ChartData:
         include_forecast: bool = True,
         y_label: str = "R$",
         money: bool = True,
+        history_label: str = LABEL_HISTORY,
     ) -> ChartData:
-        data = cls(y_label=y_label, money=money)
+        data = cls(y_label=y_label, money=money, history_label=history_label)
         if _has(history, history_day, history_value):
             frame = history.sort_values(history_day)  # type: ignore[union-attr]
             data.history_x = _days(frame[history_day])
@@ -149,9 +157,7 @@ class ChartData:
 
     def x_range(self) -> tuple[float, float]:
         xs = [
-            a
-            for a in (self.history_x, self.synthetic_x, self.forecast_x, self.holdout_x)
-            if len(a)
+            a for a in (self.history_x, self.synthetic_x, self.forecast_x, self.holdout_x) if len(a)
         ]
         if not xs:
             today = (dt.date.today() - EPOCH).days
@@ -353,7 +359,7 @@ def draw_vector_chart(
         legend.append((LABEL_SYNTHETIC, C_SYNTHETIC, [3, 2], "line"))
     if len(data.history_x):
         line(data.history_x, data.history_y, C_HISTORY, 1.1)
-        legend.insert(0, (LABEL_HISTORY, C_HISTORY, None, "line"))
+        legend.insert(0, (data.history_label, C_HISTORY, None, "line"))
     if len(data.interpolated_x):
         c.setStrokeColor(colors.HexColor(C_INTERPOLATED))
         c.setFillColor(colors.white)
@@ -427,7 +433,14 @@ class MatplotlibChartRenderer:
                 linewidth=0,
             )
         if len(data.history_x):
-            ax.plot(data.history_x, data.history_y, "-", color=C_HISTORY, lw=1.2, label=LABEL_HISTORY)
+            ax.plot(
+                data.history_x,
+                data.history_y,
+                "-",
+                color=C_HISTORY,
+                lw=1.2,
+                label=data.history_label,
+            )
         if len(data.interpolated_x):
             ax.plot(
                 data.interpolated_x,
@@ -440,12 +453,24 @@ class MatplotlibChartRenderer:
             )
         if len(data.synthetic_x):
             ax.plot(
-                data.synthetic_x, data.synthetic_y, "--", color=C_SYNTHETIC, lw=1, label=LABEL_SYNTHETIC
+                data.synthetic_x,
+                data.synthetic_y,
+                "--",
+                color=C_SYNTHETIC,
+                lw=1,
+                label=LABEL_SYNTHETIC,
             )
         if len(data.holdout_x):
             ax.plot(data.holdout_x, data.holdout_y, ":", color=C_HOLDOUT, lw=1, label=LABEL_HOLDOUT)
         if len(data.forecast_x):
-            ax.plot(data.forecast_x, data.forecast_y, "-", color=C_FORECAST, lw=1.4, label=LABEL_FORECAST)
+            ax.plot(
+                data.forecast_x,
+                data.forecast_y,
+                "-",
+                color=C_FORECAST,
+                lw=1.4,
+                label=LABEL_FORECAST,
+            )
         if data.train_end_x is not None:
             ax.axvline(data.train_end_x, color=C_TRAIN_END, lw=0.8, ls=":", label=LABEL_TRAIN_END)
         x_lo, x_hi = data.x_range()
@@ -462,7 +487,7 @@ class MatplotlibChartRenderer:
             ax.set_title(title, fontsize=9, loc="left")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="upper left", fontsize=6.5, ncol=4, frameon=False)
-        self.figure.tight_layout(pad=0.4)
+        self.figure.subplots_adjust(left=0.09, right=0.985, bottom=0.11, top=0.88)
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png", dpi=self.dpi)
         return buffer.getvalue()

@@ -15,15 +15,17 @@ MISSING = "\u2014"  # em dash; in WinAnsi, so Helvetica renders it.
 
 
 def is_missing(value: Any) -> bool:
+    """None, NaN, NaT and pandas.NA (checked without importing pandas)."""
     if value is None:
         return True
+    if type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
     try:
-        if isinstance(value, float | int) and not isinstance(value, bool):
-            return math.isnan(float(value))
+        return bool(value != value)  # numpy nan scalars are the only values unequal to themselves
     except (TypeError, ValueError):
         return False
-    # pandas NaT / numpy nan without importing pandas here.
-    return value != value  # noqa: PLR0124 - NaN and NaT are the only values unequal to themselves
 
 
 def format_number(value: Any, decimals: int = 2) -> str:
