@@ -1,0 +1,1 @@
+"""The buyers' dashboard (Streamlit): ``streamlit run dashboard/app.py``."""

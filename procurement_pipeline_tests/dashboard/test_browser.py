@@ -1,0 +1,134 @@
+"""The real thing: ``streamlit run dashboard/app.py`` on a seeded warehouse, opened in headless
+Debian Chromium; assertions on what the page shows and a screenshot kept as a test artifact
+(``test-artifacts/dashboard.png`` at the repo root, git-ignored).
+
+Chromium is installed with apt-get when missing (CI runs as root); if that fails, the test
+fails - it never skips.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from procurement_pipeline_tests.dashboard.browser import (
+    ensure_chromium,
+    headless_chromium,
+    stop_process_group,
+)
+from procurement_pipeline_tests.dashboard.seed import SKIP_REASON, SKIPPED, TRAINED, seed_warehouse
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT = REPO_ROOT / "test-artifacts" / "dashboard.png"
+CHART_DRAWN = (
+    "document.querySelectorAll("
+    '\'[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg\''
+    ").length > 0"
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    try:
+        return ensure_chromium()
+    except Exception as exc:  # noqa: BLE001 - any install failure fails the test
+        pytest.fail(f"cannot install Debian chromium: {exc}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def served_app(tmp_path) -> Iterator[str]:
+    seeded = seed_warehouse(tmp_path / "state")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": seeded.url,
+        "PROCUREMENT_ARTIFACT_ROOT": str(seeded.artifact_root),
+    }
+    log = (tmp_path / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+            "--server.headless", "true",
+            "--server.address", "127.0.0.1",
+            "--server.port", str(port),
+            "--server.fileWatcherType", "none",
+            "--browser.gatherUsageStats", "false",
+        ],
+        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited: {(tmp_path / 'streamlit.log').read_text()}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("streamlit never became healthy")
+            time.sleep(0.2)
+        yield base
+    finally:
+        stop_process_group(process)
+        log.close()
+
+
+def test_dashboard_in_headless_chromium(chromium, served_app, tmp_path):
+    with headless_chromium(chromium, tmp_path / "chromium-profile") as page:
+        page.call("Page.navigate", url=f"{served_app}/?sku={TRAINED}")
+        page.wait_for(
+            "document.body.innerText.includes('MAPE no holdout') && " + CHART_DRAWN, timeout=90
+        )
+        time.sleep(1.0)  # let the chart finish its first paint
+        page.screenshot(SCREENSHOT)
+        text = page.text()
+        dom = page.evaluate("document.documentElement.outerHTML")
+
+        assert "Espuma D33 placa 2x1m 50mm" in text
+        assert f"SKU {TRAINED}" in text
+        assert "MAPE no holdout\n\n1,1%" in text
+        assert "85,7%" in text  # coverage of the 80% interval
+        assert "R$ 314,50" in text  # last forecast
+        assert "Histórico sintético" in text  # the chart's legend
+        assert "supera as duas linhas de base" in text
+        assert "Baixar relatório PDF do produto" in text
+        assert 'data-testid="stVegaLiteChart"' in dom
+        assert "Traceback" not in text
+
+        png = SCREENSHOT.read_bytes()
+        assert png.startswith(b"\x89PNG") and len(png) > 20_000
+
+        page.call("Page.navigate", url=f"{served_app}/?sku={SKIPPED}")
+        page.wait_for(f"document.body.innerText.includes({SKIP_REASON!r})", timeout=60)
+        assert "stVegaLiteChart" not in page.evaluate("document.documentElement.outerHTML")
+
+        page.call("Page.navigate", url=f"{served_app}/?view=catalogo")
+        page.wait_for(
+            "document.body.innerText.includes('Maiores movimentos esperados') && " + CHART_DRAWN,
+            timeout=60,
+        )
+        catalog = page.text()
+        assert "Dias de holdout\n\n30" in catalog
+        assert "Baixar relatório global (PDF)" in catalog
+        assert "Baixar relatório do catálogo (PDF)" in catalog
+        page.screenshot(SCREENSHOT.with_name("dashboard-catalog.png"))
