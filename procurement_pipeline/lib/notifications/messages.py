@@ -18,6 +18,7 @@ from procurement_pipeline.lib.reporting.formatting import (
     format_int,
     format_number,
     format_pct,
+    format_pct_points,
 )
 from procurement_pipeline.lib.reporting.model import CatalogSummary, ProductMove
 
@@ -91,7 +92,7 @@ def build_retraining_succeeded_message(
         ("Falhas no treinamento", format_int(summary.failed)),
         ("MASE mediano vs. ingênuo", format_number(m.get("mase_naive"), 2)),
         ("MASE mediano vs. sazonal ingênuo", format_number(m.get("mase_seasonal_naive"), 2)),
-        ("MAPE mediano", format_pct(m.get("mape"))),
+        ("MAPE mediano", format_pct_points(m.get("mape"))),
         ("Modelos que superam o ingênuo", format_pct(summary.share_beats_naive)),
         ("Modelos que superam o sazonal ingênuo", format_pct(summary.share_beats_seasonal_naive)),
     ]

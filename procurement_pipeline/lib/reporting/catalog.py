@@ -13,6 +13,7 @@ from procurement_pipeline.lib.reporting.formatting import (
     format_int,
     format_number,
     format_pct,
+    format_pct_points,
 )
 from procurement_pipeline.lib.reporting.model import (
     DEFAULT_PAGE_SELECTION,
@@ -93,7 +94,7 @@ def draw_summary(writer: PdfWriter, summary: CatalogSummary, pages_selected: int
             ["Falhas no treinamento", share(summary.failed)],
             ["MAE mediano (holdout)", format_brl(m.get("mae"))],
             ["RMSE mediano (holdout)", format_brl(m.get("rmse"))],
-            ["MAPE mediano (holdout)", format_pct(m.get("mape"))],
+            ["MAPE mediano (holdout)", format_pct_points(m.get("mape"))],
             ["Cobertura mediana do intervalo de 80%", format_pct(m.get("coverage_80"))],
             ["MASE mediano vs. ingênuo", format_number(m.get("mase_naive"), 2)],
             ["MASE mediano vs. sazonal ingênuo", format_number(m.get("mase_seasonal_naive"), 2)],

@@ -62,6 +62,11 @@ def format_pct(value: Any, decimals: int = 1, *, signed: bool = False) -> str:
     return f"{text}%"
 
 
+def format_pct_points(value: Any, decimals: int = 1) -> str:
+    """A value already in percentage points (MAPE 4.2) -> "4,2%"."""
+    return MISSING if is_missing(value) else format_pct(float(value) / 100.0, decimals)
+
+
 def _to_date(value: Any) -> dt.date | None:
     if is_missing(value):
         return None

@@ -1,8 +1,9 @@
 """Plain inputs of the PDF reports: dataclasses and DataFrames, no database or Dagster.
 
 Conventions of the metric dictionaries (as produced by the forecasting code): mae, rmse, mse and
-the baselines' errors are in price units (R$); mape, the baselines' mapes and coverage_80 are
-fractions (0.05 = 5%); mase_* are ratios (below 1 = better than the baseline); beats_* booleans.
+the baselines' errors are in price units (R$); mape and the baselines' mapes are percentage
+points (4.2 = 4,2%), coverage_80 a fraction (0.8 = 80%); mase_* are ratios (below 1 = better
+than the baseline); beats_* booleans.
 """
 
 from __future__ import annotations

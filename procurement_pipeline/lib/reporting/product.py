@@ -43,6 +43,7 @@ from procurement_pipeline.lib.reporting.formatting import (
     format_int,
     format_number,
     format_pct,
+    format_pct_points,
     format_yes_no,
     is_missing,
 )
@@ -103,9 +104,9 @@ def metrics_rows(metrics: dict[str, Any] | None, *, money: bool = True) -> list[
         ["RMSE", err(get("rmse")), err(get("naive_rmse")), err(get("seasonal_naive_rmse"))],
         [
             "MAPE",
-            format_pct(get("mape")),
-            format_pct(get("naive_mape")),
-            format_pct(get("seasonal_naive_mape")),
+            format_pct_points(get("mape")),
+            format_pct_points(get("naive_mape")),
+            format_pct_points(get("seasonal_naive_mape")),
         ],
         [
             "MASE do modelo (erro ÷ erro da referência)",

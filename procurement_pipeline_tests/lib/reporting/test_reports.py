@@ -20,6 +20,7 @@ from procurement_pipeline.lib.reporting.formatting import (
     format_date_br,
     format_number,
     format_pct,
+    format_pct_points,
 )
 from procurement_pipeline.lib.reporting.samples import (
     sample_catalog,
@@ -52,7 +53,7 @@ def test_product_report_contents(tmp_path):
     for value in (format_brl(m["mae"]), format_brl(m["naive_mae"]), format_brl(m["rmse"])):
         assert value in first
     assert format_number(m["mase_naive"], 2) in first
-    assert format_pct(m["mape"]) in first
+    assert format_pct_points(m["mape"]) in first
     assert "Ingênuo" in first and "Sazonal ingênuo" in first
     assert "Histórico sintético" in first and "Intervalo 80%" in first
     assert f"Janela de treino: {format_date_br(data.train_start)}" in first
