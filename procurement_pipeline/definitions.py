@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from procurement_pipeline.defs import catalog
+from procurement_pipeline.defs import catalog, forecasting, history, prices
 from procurement_pipeline.defs.resources import default_resources
 from procurement_pipeline.lib.logging import configure_logging
 
@@ -10,5 +10,8 @@ configure_logging()
 
 defs = dg.Definitions.merge(
     catalog.defs,
+    prices.defs,
+    history.defs,
+    forecasting.defs,
     dg.Definitions(resources=default_resources()),
 )

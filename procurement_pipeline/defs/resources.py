@@ -61,7 +61,7 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
         "warehouse": WarehouseResource(
             database_url=env_or_default(settings.DATABASE_URL_ENV, settings.database_url())
         ),
-        "artifacts": ArtifactStoreResource(
+        "artifact_store": ArtifactStoreResource(
             root=env_or_default(settings.ARTIFACT_ROOT_ENV, str(settings.artifact_root()))
         ),
     }

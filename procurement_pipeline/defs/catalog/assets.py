@@ -1,6 +1,5 @@
 """`product_catalog`: the purchasing catalog CSV, validated and upserted into the warehouse."""
 
-
 import dagster as dg
 from pydantic import Field
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, false, func, select, true
+from sqlalchemy import Connection, Engine, case, false, func, select, true
 
 from procurement_pipeline.lib.warehouse.schema import daily_price_history, price_observations
 
@@ -433,3 +433,30 @@ def insert_observation_rows(conn: Connection, observations: pd.DataFrame) -> int
             data[name] = _to_python(values.to_numpy(dtype=object))
     _bulk_insert(conn, price_observations, columns, data)
     return n
+
+
+def daily_history_quality(engine: Engine) -> dict[str, Any]:
+    """What the daily_price_history checks look at, computed in SQL on the stored table."""
+    t = daily_price_history
+    per_key = (
+        select(t.c.sku, t.c.day).group_by(t.c.sku, t.c.day).having(func.count() > 1).subquery()
+    )
+    interpolated = func.sum(case((t.c.value_source == "interpolated", 1), else_=0))
+    share_query = select(t.c.sku, (interpolated * 1.0 / func.count()).label("share")).group_by(
+        t.c.sku
+    )
+    with engine.connect() as conn:
+        duplicates = conn.execute(select(func.count()).select_from(per_key)).scalar_one()
+        rows = conn.execute(select(func.count()).select_from(t)).scalar_one()
+        # NaN/inf cannot be stored in DECIMAL: non-positive is what can go wrong here.
+        non_positive = conn.execute(
+            select(func.count()).select_from(t).where(t.c.price <= 0)
+        ).scalar_one()
+        shares = pd.DataFrame(conn.execute(share_query).all(), columns=["sku", "share"])
+    shares["share"] = shares["share"].astype(float)
+    return {
+        "rows": int(rows),
+        "duplicate_keys": int(duplicates),
+        "non_positive_prices": int(non_positive),
+        "interpolated_share_by_sku": shares.set_index("sku")["share"],
+    }

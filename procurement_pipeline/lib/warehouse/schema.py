@@ -246,3 +246,33 @@ sent_notifications = Table(
     Column("sent_at", DateTime, nullable=True),
     **MYSQL_TABLE,
 )
+
+product_forecast_summary = Table(
+    "product_forecast_summary",
+    metadata,
+    # The `product_forecasts` asset: one row per active product with its latest model status,
+    # metrics and where its forecast ends. Reports, recommendations and the dashboard read this
+    # instead of thousands of partitions.
+    Column("sku", String(64), ForeignKey("products.sku"), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(512), nullable=True),
+    Column("trained_at", DateTime, nullable=True),
+    Column("code_version", String(64), nullable=True),
+    Column("last_price", Float, nullable=True),
+    Column("last_price_day", Date, nullable=True),
+    Column("forecast_end_day", Date, nullable=True),
+    Column("forecast_end", Float, nullable=True),
+    Column("forecast_end_lower", Float, nullable=True),
+    Column("forecast_end_upper", Float, nullable=True),
+    # (forecast_end - last_price) / last_price.
+    Column("expected_move", Float, nullable=True),
+    Column("mase_naive", Float, nullable=True),
+    Column("mase_seasonal_naive", Float, nullable=True),
+    Column("coverage_80", Float, nullable=True),
+    Column("mape", Float, nullable=True),
+    Column("beats_naive", Boolean, nullable=True),
+    Column("beats_seasonal_naive", Boolean, nullable=True),
+    Column("built_at", DateTime, nullable=False),
+    Index(None, "status"),
+    **MYSQL_TABLE,
+)

@@ -1,0 +1,329 @@
+"""A Prophet model per product (batched over the `products` partitions), the unpartitioned
+forecasts table everything downstream reads, and the catalog-wide price index model."""
+
+import os
+import time
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from procurement_pipeline.defs.history.assets import daily_price_history
+from procurement_pipeline.defs.metadata import preview
+from procurement_pipeline.defs.partitions import products_partitions
+from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
+from procurement_pipeline.lib import artifacts
+from procurement_pipeline.lib.forecasting import (
+    CODE_VERSION,
+    ModelSettings,
+    build_price_index,
+    save_model_atomic,
+    train_global_model,
+    train_many,
+)
+from procurement_pipeline.lib.forecasting.summary import summarize_training
+from procurement_pipeline.lib.warehouse.catalog import active_skus, utcnow
+from procurement_pipeline.lib.warehouse.forecasts import (
+    latest_global_model,
+    load_forecast_rows,
+    load_forecast_summary,
+    rebuild_forecast_summary,
+    store_global_model,
+    store_product_results,
+)
+from procurement_pipeline.lib.warehouse.history import load_daily_history
+
+# A 3,000-product backfill runs in 6 runs of 500, each training in parallel over the cores.
+PRODUCTS_PER_RUN = 500
+
+
+class ModelConfig(dg.Config):
+    min_history_days: int = Field(default=30, description="Fewer real days: skipped.")
+    horizon: int = Field(default=30, description="Days held out, and days forecast ahead.")
+    workers: int = Field(default=0, description="Training processes; 0 = one per core.")
+
+    def settings(self) -> ModelSettings:
+        return ModelSettings(min_history_days=self.min_history_days, horizon=self.horizon)
+
+
+def training_items(history: pd.DataFrame, skus: list[str]):
+    """(sku, frame[ds, y, value_source]) per product, in partition order; products with no
+    history at all still get an (empty) item so their skip reason is recorded."""
+    frames = {
+        sku: frame.rename(columns={"day": "ds", "price": "y"})[["ds", "y", "value_source"]]
+        for sku, frame in history.groupby("sku", sort=False)
+    }
+    empty = pd.DataFrame({"ds": pd.Series(dtype="datetime64[ns]"), "y": [], "value_source": []})
+    for sku in skus:
+        yield sku, frames.get(sku, empty)
+
+
+@dg.asset(
+    partitions_def=products_partitions,
+    deps=[daily_price_history],
+    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=PRODUCTS_PER_RUN),
+    code_version=CODE_VERSION,
+    group_name="forecasting",
+    kinds={"prophet", "sql"},
+    description="Per product: Prophet on log prices judged on the last 30 days held out against "
+    "naive and seasonal-naive baselines, refit on the whole history, 30-day forecast with an "
+    "80% interval, model JSON in the artifact store, registry row and forecast rows in the "
+    "warehouse. Products with too little real history are skipped with the reason.",
+)
+def product_price_models(
+    context: dg.AssetExecutionContext,
+    config: ModelConfig,
+    warehouse: WarehouseResource,
+    artifact_store: ArtifactStoreResource,
+) -> dg.MaterializeResult:
+    engine = warehouse.get_engine()
+    store = artifact_store.store
+    skus = list(context.partition_keys)
+    history = load_daily_history(engine, skus)
+    trained_at = utcnow()
+    started = time.monotonic()
+    step = max(1, len(skus) // 10)
+
+    def progress(done: int, _result) -> None:
+        if done % step == 0 or done == len(skus):
+            context.log.info(f"trained {done}/{len(skus)} products")
+
+    results = list(
+        train_many(
+            training_items(history, skus),
+            config.settings(),
+            workers=config.workers or os.cpu_count(),
+            progress=progress,
+        )
+    )
+    paths: dict[str, str] = {}
+    for result in results:
+        if result.status == "trained" and result.model_json:
+            paths[result.sku] = artifacts.product_model_path(result.sku)
+            save_model_atomic(result.model_json, store.path(paths[result.sku]))
+    store_product_results(engine, results, paths, trained_at)
+
+    summary = summarize_training(results)
+    for sku, reason in list(summary["failed_reasons"].items())[:10]:
+        context.log.warning(f"{sku}: training failed: {reason}")
+    json_keys = ("skipped_reasons", "failed_reasons", "slowest_products")
+    return dg.MaterializeResult(
+        metadata={
+            **{k: dg.MetadataValue.json(v) if k in json_keys else v for k, v in summary.items()},
+            "wall_s": round(time.monotonic() - started, 2),
+            "code_version": CODE_VERSION,
+            "trained_at": trained_at.isoformat(),
+        }
+    )
+
+
+@dg.asset(
+    deps=[product_price_models],
+    group_name="forecasting",
+    kinds={"sql"},
+    description="One unpartitioned table of every active product's latest model status, "
+    "metrics and forecast end (product_forecast_summary). Reports, recommendations and the "
+    "dashboard read this instead of 3,000 partitions.",
+)
+def product_forecasts(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    engine = warehouse.get_engine()
+    summary = rebuild_forecast_summary(engine, active_skus(engine), built_at=utcnow())
+    trained = summary[summary["status"] == "trained"]
+    counts = summary["status"].value_counts().to_dict()
+    moves = trained.dropna(subset=["expected_move"]).sort_values("expected_move")
+    context.log.info(f"forecast summary: {counts}")
+    return dg.MaterializeResult(
+        metadata={
+            "products": len(summary),
+            "by_status": dg.MetadataValue.json(counts),
+            "stale_code_version": int(
+                (trained["code_version"].notna() & (trained["code_version"] != CODE_VERSION)).sum()
+            ),
+            "median_expected_move": round(float(moves["expected_move"].median()), 4)
+            if len(moves)
+            else None,
+            "largest_rises": preview(
+                moves.tail(5)[["sku", "last_price", "forecast_end", "expected_move"]]
+            ),
+            "largest_falls": preview(
+                moves.head(5)[["sku", "last_price", "forecast_end", "expected_move"]]
+            ),
+        }
+    )
+
+
+@dg.asset_check(
+    asset=product_forecasts,
+    description="Every future forecast value is finite and positive.",
+)
+def forecasts_finite_and_positive(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    rows = load_forecast_rows(warehouse.get_engine(), kind="future")
+    values = rows[["yhat", "yhat_lower", "yhat_upper"]].astype(float)
+    bad = rows[~(values.notna() & (values > 0)).all(axis=1)]
+    return dg.AssetCheckResult(
+        passed=bad.empty,
+        metadata={
+            "forecast_rows": len(rows),
+            "bad_rows": len(bad),
+            "bad_products": dg.MetadataValue.json(sorted(bad["sku"].unique().tolist())[:20]),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=product_forecasts,
+    description="Each trained model beats both the naive and the seasonal-naive baseline on its "
+    "holdout (warning per product; the share that does is the headline number).",
+)
+def models_beat_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    summary = load_forecast_summary(warehouse.get_engine())
+    trained = summary[summary["status"] == "trained"]
+    beats_both = trained["beats_naive"].fillna(False).astype(bool) & trained[
+        "beats_seasonal_naive"
+    ].fillna(False).astype(bool)
+    losers = trained.loc[~beats_both, "sku"].tolist()
+    return dg.AssetCheckResult(
+        passed=not losers,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "trained": len(trained),
+            "share_beating_both": round(float(beats_both.mean()), 4) if len(trained) else 0.0,
+            "share_beating_naive": round(
+                float(trained["beats_naive"].fillna(False).astype(bool).mean()), 4
+            )
+            if len(trained)
+            else 0.0,
+            "share_beating_seasonal_naive": round(
+                float(trained["beats_seasonal_naive"].fillna(False).astype(bool).mean()), 4
+            )
+            if len(trained)
+            else 0.0,
+            "not_beating_both": len(losers),
+            "examples": dg.MetadataValue.json(losers[:20]),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=product_forecasts,
+    description="Mean holdout coverage of the 80% interval within 0.70-0.90.",
+)
+def interval_coverage_near_nominal(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    coverage = load_forecast_summary(warehouse.get_engine())["coverage_80"].dropna()
+    mean = float(coverage.mean()) if len(coverage) else float("nan")
+    return dg.AssetCheckResult(
+        passed=bool(len(coverage)) and 0.70 <= mean <= 0.90,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "mean_coverage": round(mean, 4) if len(coverage) else -1.0,
+            "nominal": 0.8,
+            "products": len(coverage),
+        },
+    )
+
+
+@dg.asset(
+    deps=[daily_price_history],
+    code_version=CODE_VERSION,
+    group_name="forecasting",
+    kinds={"prophet", "sql"},
+    description="Catalog-wide daily price index (each product relative to its own base level, "
+    "geometric mean across products x100, thin days interpolated and flagged), Prophet with a "
+    "30-day holdout against the baselines, refit and 30-day forecast, artifact and "
+    "global_metadata.json, and a global_models row.",
+)
+def global_price_model(
+    context: dg.AssetExecutionContext,
+    config: ModelConfig,
+    warehouse: WarehouseResource,
+    artifact_store: ArtifactStoreResource,
+) -> dg.MaterializeResult:
+    engine = warehouse.get_engine()
+    store = artifact_store.store
+    history = load_daily_history(engine)
+    index = build_price_index(history)
+    result = train_global_model(index, config.settings())
+    trained_at = utcnow()
+    model_path = None
+    if result.model_json:
+        model_path = artifacts.GLOBAL_MODEL
+        save_model_atomic(result.model_json, store.path(model_path))
+    payload = {
+        "trained_at": trained_at.isoformat(),
+        "code_version": CODE_VERSION,
+        "status": result.status,
+        "reason": result.reason,
+        "products": int(history["sku"].nunique()),
+        "train_start": str(result.train_start),
+        "train_end": str(result.train_end),
+        "points": result.points,
+        "holdout_days": result.holdout_days,
+        "metrics": result.metrics,
+        "model_path": model_path,
+        "settings": config.settings().as_dict(),
+    }
+    store.write_json(artifacts.GLOBAL_METADATA, payload)
+    model_id = store_global_model(
+        engine,
+        result,
+        index,
+        products=payload["products"],
+        trained_at=trained_at,
+        artifact_path=model_path,
+        metadata_path=artifacts.GLOBAL_METADATA,
+    )
+    context.log.info(f"global model {model_id}: {result.status} {result.metrics}")
+    return dg.MaterializeResult(
+        metadata={
+            "model_id": model_id,
+            "status": result.status,
+            "products": payload["products"],
+            "index_days": len(index),
+            "interpolated_days": int((index["value_source"] == "interpolated").sum()),
+            "holdout_days": result.holdout_days,
+            "metrics": dg.MetadataValue.json(payload["metrics"]),
+            "mase_naive": result.metrics.get("mase_naive"),
+            "model_path": dg.MetadataValue.path(str(store.path(model_path)))
+            if model_path
+            else None,
+            "metadata_path": dg.MetadataValue.path(str(store.path(artifacts.GLOBAL_METADATA))),
+            "forecast": preview(result.forecast, rows=30),
+        }
+    )
+
+
+@dg.asset_check(
+    asset=global_price_model,
+    blocking=True,
+    description="Blocks reports and e-mails: the newest global model trained, was judged on at "
+    "least 7 held-out days, forecasts finite positive values, and is not far worse than the "
+    "naive forecast (MASE < 2).",
+)
+def global_model_trustworthy(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    model = latest_global_model(warehouse.get_engine())
+    if model is None:
+        return dg.AssetCheckResult(passed=False, metadata={"reason": "no global model"})
+    future = model["forecasts"][model["forecasts"]["kind"] == "future"]
+    values = future[["yhat", "yhat_lower", "yhat_upper"]].astype(float)
+    finite_positive = bool(len(future)) and bool((values.notna() & (values > 0)).all().all())
+    mase = (model["metrics"] or {}).get("mase_naive")
+    problems = []
+    if model["status"] != "trained":
+        problems.append(f"status {model['status']}: {model['reason']}")
+    if model["holdout_days"] < 7:
+        problems.append(f"only {model['holdout_days']} holdout days")
+    if not finite_positive:
+        problems.append("forecast has missing or non-positive values")
+    if mase is None or mase >= 2:
+        problems.append(f"MASE vs naive {mase}")
+    return dg.AssetCheckResult(
+        passed=not problems,
+        metadata={
+            "model_id": int(model["id"]),
+            "holdout_days": int(model["holdout_days"]),
+            "mase_naive": mase,
+            "problems": dg.MetadataValue.json(problems),
+        },
+    )

@@ -1,0 +1,333 @@
+"""Model registry, forecasts and the global model: writes of the training assets, reads of
+everything downstream."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, delete, func, insert, select
+
+from procurement_pipeline.lib.forecasting import TrainingResult
+from procurement_pipeline.lib.warehouse.schema import (
+    daily_price_history,
+    forecasts,
+    global_forecasts,
+    global_models,
+    global_price_index,
+    model_registry,
+    product_forecast_summary,
+)
+
+_SKU_CHUNK = 500
+_ROW_CHUNK = 20_000
+_FORECAST_VALUE_COLUMNS = ("yhat", "yhat_lower", "yhat_upper", "y", "naive", "seasonal_naive")
+
+
+def _chunks(values: Sequence, size: int) -> Iterable[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return None
+    return pd.Timestamp(value).date()
+
+
+def _clean_float(value: Any) -> float | None:
+    if value is None or pd.isna(value):
+        return None
+    return float(value)
+
+
+def _db_value(value: Any) -> Any:
+    """pandas' missing values (NaN, NaT, None) to SQL NULL; Timestamps to datetimes."""
+    if isinstance(value, dict | list | str | bool):
+        return value
+    if value is None or pd.isna(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def json_safe(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """Metrics as JSON: numpy scalars to Python, NaN/inf to None (JSON has no NaN)."""
+    safe: dict[str, Any] = {}
+    for key, value in metrics.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None
+        safe[key] = value
+    return safe
+
+
+def forecast_rows(result: TrainingResult, generated_at: datetime) -> list[dict[str, Any]]:
+    """The holdout days (with actuals and baselines) and the future days of one result."""
+    rows: list[dict[str, Any]] = []
+    for kind, frame in (("holdout", result.holdout), ("future", result.forecast)):
+        if frame is None or frame.empty:
+            continue
+        columns = [c for c in _FORECAST_VALUE_COLUMNS if c in frame.columns]
+        values = frame[columns].astype(float).to_numpy()
+        for ds, row in zip(pd.to_datetime(frame["ds"]).dt.date, values, strict=True):
+            # Every row carries every column (executemany needs one shape).
+            record = {"kind": kind, "ds": ds, "generated_at": generated_at}
+            record.update(dict.fromkeys(_FORECAST_VALUE_COLUMNS))
+            record.update(
+                {
+                    c: (None if math.isnan(v) else float(v))
+                    for c, v in zip(columns, row, strict=True)
+                }
+            )
+            rows.append(record)
+    return rows
+
+
+def registry_row(
+    result: TrainingResult, trained_at: datetime, artifact_path: str | None
+) -> dict[str, Any]:
+    return {
+        "trained_at": trained_at,
+        "code_version": result.code_version,
+        "status": result.status,
+        "reason": (result.reason or None) and result.reason[:512],
+        "train_start": _as_date(result.train_start),
+        "train_end": _as_date(result.train_end),
+        "points": int(result.points),
+        "holdout_days": int(result.holdout_days),
+        "metrics": json_safe(result.metrics) if result.metrics else None,
+        "artifact_path": artifact_path,
+        "duration_s": round(float(result.duration_s), 4),
+    }
+
+
+def store_product_results(
+    engine: Engine,
+    results: Sequence[TrainingResult],
+    artifact_paths: Mapping[str, str],
+    trained_at: datetime,
+) -> None:
+    """Replace the registry row and forecast rows of each product in `results`, in one
+    transaction: re-training replaces, never duplicates."""
+    skus = [r.sku for r in results]
+    registry = [
+        {"sku": r.sku, **registry_row(r, trained_at, artifact_paths.get(r.sku))} for r in results
+    ]
+    forecast_records = [
+        {"sku": r.sku, **row} for r in results for row in forecast_rows(r, trained_at)
+    ]
+    with engine.begin() as conn:
+        for chunk in _chunks(skus, _SKU_CHUNK):
+            conn.execute(delete(forecasts).where(forecasts.c.sku.in_(chunk)))
+            conn.execute(delete(model_registry).where(model_registry.c.sku.in_(chunk)))
+        if registry:
+            conn.execute(insert(model_registry), registry)
+        for chunk in _chunks(forecast_records, _ROW_CHUNK):
+            conn.execute(insert(forecasts), list(chunk))
+
+
+def load_registry(engine: Engine, skus: Sequence[str] | None = None) -> pd.DataFrame:
+    query = select(model_registry).order_by(model_registry.c.sku)
+    with engine.connect() as conn:
+        if skus is None:
+            rows = conn.execute(query).mappings().all()
+        else:
+            rows = [
+                row
+                for chunk in _chunks(list(skus), _SKU_CHUNK)
+                for row in conn.execute(query.where(model_registry.c.sku.in_(chunk))).mappings()
+            ]
+    return pd.DataFrame(rows, columns=list(model_registry.c.keys()))
+
+
+def load_forecast_rows(
+    engine: Engine, skus: Sequence[str] | None = None, kind: str | None = None
+) -> pd.DataFrame:
+    query = select(forecasts).order_by(forecasts.c.sku, forecasts.c.kind, forecasts.c.ds)
+    if kind is not None:
+        query = query.where(forecasts.c.kind == kind)
+    with engine.connect() as conn:
+        if skus is None:
+            rows = conn.execute(query).mappings().all()
+        else:
+            rows = [
+                row
+                for chunk in _chunks(list(skus), _SKU_CHUNK)
+                for row in conn.execute(query.where(forecasts.c.sku.in_(chunk))).mappings()
+            ]
+    return pd.DataFrame(rows, columns=list(forecasts.c.keys()))
+
+
+def _last_observed_prices(conn) -> pd.DataFrame:
+    t = daily_price_history
+    newest = (
+        select(t.c.sku, func.max(t.c.day).label("day"))
+        .where(t.c.value_source == "observed")
+        .group_by(t.c.sku)
+        .subquery()
+    )
+    query = select(t.c.sku, t.c.day, t.c.price).join(
+        newest, (t.c.sku == newest.c.sku) & (t.c.day == newest.c.day)
+    )
+    frame = pd.DataFrame(conn.execute(query).all(), columns=["sku", "last_price_day", "last_price"])
+    frame["last_price"] = frame["last_price"].astype(float)
+    return frame
+
+
+def rebuild_forecast_summary(
+    engine: Engine, active_skus: Sequence[str], built_at: datetime
+) -> pd.DataFrame:
+    """Rebuild `product_forecast_summary` (one row per active product) in one transaction and
+    return it."""
+    with engine.connect() as conn:
+        registry = pd.DataFrame(
+            conn.execute(select(model_registry)).mappings().all(),
+            columns=list(model_registry.c.keys()),
+        )
+        last_future = (
+            select(forecasts.c.sku, func.max(forecasts.c.ds).label("ds"))
+            .where(forecasts.c.kind == "future")
+            .group_by(forecasts.c.sku)
+            .subquery()
+        )
+        ends = pd.DataFrame(
+            conn.execute(
+                select(
+                    forecasts.c.sku,
+                    forecasts.c.ds,
+                    forecasts.c.yhat,
+                    forecasts.c.yhat_lower,
+                    forecasts.c.yhat_upper,
+                ).join(
+                    last_future,
+                    (forecasts.c.sku == last_future.c.sku)
+                    & (forecasts.c.ds == last_future.c.ds)
+                    & (forecasts.c.kind == "future"),
+                )
+            ).all(),
+            columns=[
+                "sku",
+                "forecast_end_day",
+                "forecast_end",
+                "forecast_end_lower",
+                "forecast_end_upper",
+            ],
+        )
+        last_prices = _last_observed_prices(conn)
+
+    summary = pd.DataFrame({"sku": list(active_skus)})
+    summary = summary.merge(registry, on="sku", how="left")
+    summary = summary.merge(ends, on="sku", how="left").merge(last_prices, on="sku", how="left")
+    summary["status"] = summary["status"].fillna("untrained")
+    summary.loc[summary["status"] == "untrained", "reason"] = "no model trained yet"
+    metrics = summary["metrics"].apply(lambda m: m if isinstance(m, dict) else {})
+    for key in ("mase_naive", "mase_seasonal_naive", "coverage_80", "mape"):
+        summary[key] = metrics.apply(lambda m, k=key: m.get(k)).astype(float)
+    for key in ("beats_naive", "beats_seasonal_naive"):
+        summary[key] = metrics.apply(lambda m, k=key: m.get(k))
+    summary["expected_move"] = (summary["forecast_end"] - summary["last_price"]) / summary[
+        "last_price"
+    ]
+    summary["built_at"] = built_at
+    columns = list(product_forecast_summary.c.keys())
+    records = []
+    for row in summary[columns].to_dict("records"):
+        record = {key: _db_value(value) for key, value in row.items()}
+        for key in ("last_price_day", "forecast_end_day"):
+            record[key] = _as_date(record[key])
+        records.append(record)
+    with engine.begin() as conn:
+        conn.execute(delete(product_forecast_summary))
+        for chunk in _chunks(records, _ROW_CHUNK):
+            conn.execute(insert(product_forecast_summary), list(chunk))
+    return summary[columns]
+
+
+def load_forecast_summary(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.DataFrame(
+            conn.execute(select(product_forecast_summary).order_by(product_forecast_summary.c.sku))
+            .mappings()
+            .all(),
+            columns=list(product_forecast_summary.c.keys()),
+        )
+
+
+def store_global_model(
+    engine: Engine,
+    result: TrainingResult,
+    index: pd.DataFrame,
+    *,
+    products: int,
+    trained_at: datetime,
+    artifact_path: str | None,
+    metadata_path: str | None,
+) -> int:
+    """Record a global training (a new global_models row, its forecasts) and replace the price
+    index, in one transaction. Returns the new model id."""
+    row = registry_row(result, trained_at, artifact_path)
+    row.pop("duration_s")
+    row.update(products=products, metadata_path=metadata_path)
+    index_rows = [
+        {
+            "day": _as_date(r.day),
+            "index_value": float(r.index_value),
+            "products": int(r.products),
+            "value_source": r.value_source,
+        }
+        for r in index.itertuples(index=False)
+    ]
+    with engine.begin() as conn:
+        model_id = conn.execute(insert(global_models).values(**row)).inserted_primary_key[0]
+        rows = [
+            {"model_id": model_id, **{k: v for k, v in r.items() if k != "generated_at"}}
+            for r in forecast_rows(result, trained_at)
+        ]
+        if rows:
+            conn.execute(insert(global_forecasts), rows)
+        conn.execute(delete(global_price_index))
+        if index_rows:
+            conn.execute(insert(global_price_index), index_rows)
+    return int(model_id)
+
+
+def latest_global_model(engine: Engine) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = (
+            conn.execute(
+                select(global_models)
+                .order_by(global_models.c.trained_at.desc(), global_models.c.id.desc())
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        model = dict(row)
+        model["forecasts"] = pd.DataFrame(
+            conn.execute(
+                select(global_forecasts)
+                .where(global_forecasts.c.model_id == model["id"])
+                .order_by(global_forecasts.c.kind, global_forecasts.c.ds)
+            )
+            .mappings()
+            .all(),
+            columns=list(global_forecasts.c.keys()),
+        )
+        model["index"] = pd.DataFrame(
+            conn.execute(select(global_price_index).order_by(global_price_index.c.day))
+            .mappings()
+            .all(),
+            columns=list(global_price_index.c.keys()),
+        )
+    return model
