@@ -18,7 +18,6 @@ from dagster._core.storage.tags import (
 )
 
 from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION
-
 from procurement_pipeline.lib import settings
 from procurement_pipeline.lib.logging import configure_logging
 from procurement_pipeline.lib.warehouse import display_url
