@@ -33,8 +33,12 @@ def _mysql_connect():
     import pymysql
 
     return pymysql.connect(
-        host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, password=MYSQL_PASSWORD,
-        connect_timeout=5, autocommit=True,
+        host=MYSQL_HOST,
+        port=MYSQL_PORT,
+        user=MYSQL_USER,
+        password=MYSQL_PASSWORD,
+        connect_timeout=5,
+        autocommit=True,
     )
 
 
@@ -56,9 +60,7 @@ def mysql_database_url(mysql_server) -> Iterator[str]:
     name = f"pp_test_{uuid.uuid4().hex[:12]}"
     conn = _mysql_connect()
     with conn.cursor() as cursor:
-        cursor.execute(
-            f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-        )
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
     try:
         auth = MYSQL_USER + (f":{MYSQL_PASSWORD}" if MYSQL_PASSWORD else "")
         yield f"mysql+pymysql://{auth}@{MYSQL_HOST}:{MYSQL_PORT}/{name}"

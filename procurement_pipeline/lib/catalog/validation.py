@@ -154,7 +154,9 @@ def parse_catalog(raw: bytes, source: str = "<catalog>") -> list[CatalogProduct]
             if sku in first_line_of_sku:
                 row_problems.append(
                     CatalogProblem(
-                        line, "sku", f"duplicate SKU '{sku}' (first at line {first_line_of_sku[sku]})"
+                        line,
+                        "sku",
+                        f"duplicate SKU '{sku}' (first at line {first_line_of_sku[sku]})",
                     )
                 )
             else:

@@ -92,7 +92,9 @@ def scrape_health(engine: Engine, windows: int = 6) -> pd.DataFrame:
             func.count().label("products"),
         )
         .where(scrape_attempts.c.window_start.in_(select(latest.c.window_start)))
-        .group_by(scrape_attempts.c.window_start, scrape_attempts.c.outcome, scrape_attempts.c.reason)
+        .group_by(
+            scrape_attempts.c.window_start, scrape_attempts.c.outcome, scrape_attempts.c.reason
+        )
         .order_by(scrape_attempts.c.window_start.desc(), scrape_attempts.c.outcome)
     )
     with engine.connect() as conn:

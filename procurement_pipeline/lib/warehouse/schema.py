@@ -42,7 +42,11 @@ DailyPrice = Numeric(16, 4)
 # BIGINT on MySQL, INTEGER on SQLite (where only INTEGER PRIMARY KEY autoincrements).
 Id = BigInteger().with_variant(Integer(), "sqlite")
 # Every table utf8mb4 on MySQL, whatever the server default.
-MYSQL_TABLE = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci", "mysql_engine": "InnoDB"}
+MYSQL_TABLE = {
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+    "mysql_engine": "InnoDB",
+}
 
 products = Table(
     "products",

@@ -47,11 +47,16 @@ def test_first_load_inserts_and_registers_partitions(
     result = materialize_catalog(instance, database_url, csv_path)
     meta = catalog_metadata(result)
     assert (meta["inserted"], meta["updated"], meta["unchanged"], meta["deactivated"]) == (
-        3, 0, 0, 0,
+        3,
+        0,
+        0,
+        0,
     )
     assert "ESP-00001" in meta["preview"]
     assert sorted(instance.get_dynamic_partitions(PRODUCTS_PARTITION)) == [
-        "ADE-00001", "ESP-00001", "TEC-00001",
+        "ADE-00001",
+        "ESP-00001",
+        "TEC-00001",
     ]
     rows = warehouse_rows(warehouse_engine)
     assert rows["ADE-00001"].unit == "galão"
@@ -70,7 +75,10 @@ def test_second_load_updates_deactivates_and_keeps_history(
     csv_path.write_bytes(catalog_csv([SAMPLE_ROWS[0], changed, new]))  # ADE-00001 gone
     meta = catalog_metadata(materialize_catalog(instance, database_url, csv_path))
     assert (meta["inserted"], meta["updated"], meta["unchanged"], meta["deactivated"]) == (
-        1, 1, 1, 1,
+        1,
+        1,
+        1,
+        1,
     )
     rows = warehouse_rows(warehouse_engine)
     assert rows["TEC-00001"].reference_price == Decimal("35.10")
@@ -78,7 +86,9 @@ def test_second_load_updates_deactivates_and_keeps_history(
     assert rows["ADE-00001"].active is False
     assert rows["ADE-00001"].deactivated_at is not None
     assert sorted(instance.get_dynamic_partitions(PRODUCTS_PARTITION)) == [
-        "ESP-00001", "FER-00001", "TEC-00001",
+        "ESP-00001",
+        "FER-00001",
+        "TEC-00001",
     ]
 
     # Back in the CSV: reactivated, its partition registered again.
