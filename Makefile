@@ -11,7 +11,7 @@ export PROCUREMENT_STATE_DIR ?= $(CURDIR)/.local_state
 export DAGSTER_HOME ?= $(PROCUREMENT_STATE_DIR)/dagster_home
 export PROCUREMENT_ARTIFACT_ROOT ?= $(PROCUREMENT_STATE_DIR)/artifacts
 
-.PHONY: install run dev dagster-ui dashboard test lint bench clean-state
+.PHONY: install run dev dagster-ui dashboard test lint clean-state
 
 install: $(STAMP)
 
@@ -30,10 +30,20 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 run: install $(DAGSTER_HOME)/dagster.yaml
 	$(PY) -m procurement_pipeline.main
 
+# Dagster UI on :3000 and the buyers' dashboard on :8501, over the same local state.
+# Ctrl-C stops both (kill 0 ends the whole process group this recipe started).
 dev: install $(DAGSTER_HOME)/dagster.yaml
+	trap 'kill 0' EXIT INT TERM; \
+	$(MAKE) --no-print-directory dashboard & \
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
-dagster-ui: dev
+dagster-ui: install $(DAGSTER_HOME)/dagster.yaml
+	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+dashboard: install
+	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true \
+		--server.address 127.0.0.1 --server.port 8501 \
+		--browser.gatherUsageStats false --client.toolbarMode minimal
 
 test: install
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
