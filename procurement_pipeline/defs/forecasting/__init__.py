@@ -9,12 +9,10 @@ from procurement_pipeline.defs.forecasting.assets import (
     product_forecasts,
     product_price_models,
 )
-from procurement_pipeline.defs.partitions import products_partitions
 
 product_models_job = dg.define_asset_job(
     "product_models_job",
     selection=[product_price_models],
-    partitions_def=products_partitions,
     description="Train the models of a range of products (one run trains many, in parallel).",
 )
 forecasts_job = dg.define_asset_job(

@@ -3,7 +3,6 @@ import dagster as dg
 from procurement_pipeline.defs.prices.assets import (
     SCRAPING_TAG,
     demo_price_history,
-    scrape_windows,
     scraped_prices,
 )
 from procurement_pipeline.defs.prices.resources import marketplace_from_env
@@ -11,7 +10,6 @@ from procurement_pipeline.defs.prices.resources import marketplace_from_env
 scrape_job = dg.define_asset_job(
     "scrape_job",
     selection=[scraped_prices],
-    partitions_def=scrape_windows,
     tags=SCRAPING_TAG,
     description="Scrape one 8-hour window for every active product.",
 )
