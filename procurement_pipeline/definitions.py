@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from procurement_pipeline.defs import catalog, forecasting, history, prices
+from procurement_pipeline.defs import alerts, catalog, forecasting, history, prices, reports
 from procurement_pipeline.defs.resources import default_resources
 from procurement_pipeline.lib.logging import configure_logging
 
@@ -13,5 +13,7 @@ defs = dg.Definitions.merge(
     prices.defs,
     history.defs,
     forecasting.defs,
+    reports.defs,
+    alerts.defs,
     dg.Definitions(resources=default_resources()),
 )

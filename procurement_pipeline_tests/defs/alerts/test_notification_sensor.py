@@ -1,0 +1,226 @@
+"""email_run_outcomes on real runs, a real SMTP server (aiosmtpd) and the warehouse ledger:
+exactly once across ticks and a restart, SMTP down then up, failure alerts."""
+
+from __future__ import annotations
+
+import io
+
+import dagster as dg
+import pytest
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+from pypdf import PdfReader
+from sqlalchemy import delete, select
+
+from procurement_pipeline.defs import catalog, forecasting, history, reports
+from procurement_pipeline.defs.alerts.resources import NOT_CONFIGURED, MailerResource
+from procurement_pipeline.defs.alerts.sensors import (
+    RETRAINING_TAG,
+    build_notification_sensor,
+    retrain_job,
+)
+from procurement_pipeline.defs.prices.resources import MarketplaceResource
+from procurement_pipeline.defs.reports.assets import global_report, product_reports
+from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
+from procurement_pipeline.lib.warehouse import create_warehouse_engine
+from procurement_pipeline.lib.warehouse.schema import sent_notifications
+from procurement_pipeline_tests.defs.reports.seed import MODEL_CONFIG, seeded_copy
+from procurement_pipeline_tests.lib.notifications.conftest import (
+    RecordingHandler,
+    free_port,
+    smtp_server,
+)
+
+pytestmark = pytest.mark.slow
+SINGLE = "TEC-00001"
+
+
+class Runs:
+    """Real runs in one temporary instance: a single-product retraining, a two-product
+    retraining batch, a failed run and a success that is not a retraining."""
+
+    def __init__(self, instance, seeded, empty_url, artifacts_root):
+        self.instance, self.seeded = instance, seeded
+        defs = dg.Definitions.merge(
+            catalog.defs,
+            history.defs,
+            forecasting.defs,
+            reports.defs,
+            dg.Definitions(
+                jobs=[retrain_job],
+                resources={**seeded.resources(), "marketplace": MarketplaceResource()},
+            ),
+        )
+        single = defs.resolve_job_def("retrain_job").execute_in_process(
+            instance=instance,
+            partition_key=SINGLE,
+            run_config={"ops": {"product_price_models": MODEL_CONFIG}},
+        )
+        assert single.dagster_run.tags[RETRAINING_TAG] == "true"
+        batch = dg.materialize(
+            [product_reports],
+            instance=instance,
+            resources=seeded.resources(),
+            tags={
+                ASSET_PARTITION_RANGE_START_TAG: seeded.skus[0],
+                ASSET_PARTITION_RANGE_END_TAG: seeded.skus[1],
+                RETRAINING_TAG: "true",
+            },
+        )
+        failed = dg.materialize(
+            [global_report],
+            instance=instance,
+            resources={
+                "warehouse": WarehouseResource(database_url=empty_url),
+                "artifact_store": ArtifactStoreResource(root=str(artifacts_root)),
+            },
+            raise_on_error=False,
+        )
+        assert not failed.success
+        other = dg.materialize(
+            [product_reports], instance=instance, resources=seeded.resources(), partition_key=SINGLE
+        )
+        self.single, self.batch, self.failed = single.run_id, batch.run_id, failed.run_id
+        self.other = other.run_id
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("alerts")
+    with dg.instance_for_test() as instance:
+        seeded = seeded_copy(instance, folder / "seed")
+        yield Runs(instance, seeded, f"sqlite:///{folder / 'empty.sqlite'}", folder / "empty")
+
+
+@pytest.fixture
+def ledger(runs):
+    engine = create_warehouse_engine(runs.seeded.database_url)
+    with engine.begin() as conn:
+        conn.execute(delete(sent_notifications))
+    yield engine
+    engine.dispose()
+
+
+def mailer_for(port: int, **overrides) -> MailerResource:
+    values = dict(
+        host="127.0.0.1",
+        port=port,
+        from_addr="Pipeline de Compras <pipeline@example.com>",
+        default_recipient="comprador@example.com",
+        timeout=5.0,
+        webserver_url="http://dagster.example:3000",
+    )
+    values.update(overrides)
+    return MailerResource(**values)
+
+
+def tick(runs, mailer: MailerResource, cursor: str | None = None):
+    resources = {
+        "warehouse": WarehouseResource(database_url=runs.seeded.database_url),
+        "artifact_store": ArtifactStoreResource(root=str(runs.seeded.artifact_root)),
+        "mailer": mailer,
+    }
+    sensor = build_notification_sensor(True)
+    with dg.build_sensor_context(
+        instance=runs.instance, cursor=cursor, resources=resources
+    ) as context:
+        result = sensor(context)
+    return result
+
+
+def ledger_rows(engine) -> dict[str, dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(sent_notifications)).mappings().all()
+    return {r["run_id"]: dict(r) for r in rows}
+
+
+def by_run(handler: RecordingHandler, run_id: str):
+    found = [m for _f, _to, m in handler.messages if run_id in m.get_body(("plain",)).get_content()]
+    return found
+
+
+def pdf_attachment(message) -> tuple[str, PdfReader]:
+    (part,) = list(message.iter_attachments())
+    return part.get_filename(), PdfReader(io.BytesIO(part.get_payload(decode=True)))
+
+
+def test_each_run_emailed_exactly_once_across_ticks_and_a_restart(runs, ledger):
+    with smtp_server() as (controller, handler):
+        mailer = mailer_for(controller.port)
+        first = tick(runs, mailer)
+        assert len(handler.messages) == 3
+        rows = ledger_rows(ledger)
+        assert set(rows) == {runs.single, runs.batch, runs.failed}  # not the untagged run
+        assert {r["status"] for r in rows.values()} == {"sent"}
+        assert all(r["attempts"] == 1 and r["sent_at"] for r in rows.values())
+
+        second = tick(runs, mailer, first.cursor)
+        assert len(handler.messages) == 3 and second.cursor >= first.cursor
+        # "Restart": a new process has no cursor and new resources; the ledger still says sent.
+        tick(runs, mailer_for(controller.port), None)
+        assert len(handler.messages) == 3
+
+    (single,) = by_run(handler, runs.single)
+    name, pdf = pdf_attachment(single)
+    assert name == f"relatorio_{SINGLE}.pdf"
+    assert "Tecido suede amassado café" in pdf.pages[0].extract_text()
+    assert (
+        f"http://dagster.example:3000/runs/{runs.single}"
+        in single.get_body(("plain",)).get_content()
+    )
+    assert single["Subject"].startswith("Previsões de preços atualizadas")
+    assert "1 treinados" in single["Subject"]
+
+    (batch,) = by_run(handler, runs.batch)
+    name, pdf = pdf_attachment(batch)
+    assert name.startswith("relatorio_catalogo_")
+    assert "Relatório do catálogo de compras" in pdf.pages[0].extract_text()
+    assert rows[runs.batch]["subject"] == batch["Subject"]
+
+    (alert,) = by_run(handler, runs.failed)
+    body = alert.get_body(("plain",)).get_content()
+    assert alert["Subject"].startswith("[ALERTA] Falha na execução")
+    assert runs.failed in body and "no global model" in body and "global_report" in body
+    assert rows[runs.failed]["kind"] == "run_failed"
+
+
+def test_smtp_down_then_up_is_retried_never_lost_never_doubled(runs, ledger):
+    port = free_port()
+    down = tick(runs, mailer_for(port, timeout=2.0))  # nothing listens on the port
+    rows = ledger_rows(ledger)
+    assert set(rows) == {runs.single, runs.batch, runs.failed}
+    assert {r["status"] for r in rows.values()} == {"pending"}
+    # The first transient failure ends the tick's sending: one attempt recorded, others wait.
+    assert sorted(r["attempts"] for r in rows.values()) == [0, 0, 1]
+    assert all(r["last_error"] is None for r in rows.values() if r["attempts"] == 0)
+    assert "failed" in next(r["last_error"] for r in rows.values() if r["attempts"])
+
+    # Still down on the next tick (a 451 from a server now): still pending, never lost.
+    handler = RecordingHandler(fail_first=1)
+    with smtp_server(handler) as (controller, handler):
+        mailer = mailer_for(controller.port)
+        again = tick(runs, mailer, down.cursor)
+        assert handler.messages == [] and handler.data_calls == 1
+        assert {r["status"] for r in ledger_rows(ledger).values()} == {"pending"}
+        # Back up: everything goes out once, on a later tick, without new runs.
+        tick(runs, mailer, again.cursor)
+        assert len(handler.messages) == 3
+        tick(runs, mailer, again.cursor)
+        tick(runs, mailer, None)
+        assert len(handler.messages) == 3
+    rows = ledger_rows(ledger)
+    assert {r["status"] for r in rows.values()} == {"sent"}
+    # Two failed attempts (on different rows: the least tried goes first) + three deliveries.
+    assert sum(r["attempts"] for r in rows.values()) == 5
+
+
+def test_unconfigured_mail_skips_with_the_reason(runs, ledger):
+    result = tick(runs, MailerResource())
+    assert isinstance(result, dg.SkipReason) and result.skip_message == NOT_CONFIGURED
+    assert ledger_rows(ledger) == {}
+    off = build_notification_sensor(False)
+    assert off.default_status == dg.DefaultSensorStatus.STOPPED
+    assert "SMTP_HOST" in off.description and "SMTP_DEFAULT_RECIPIENT" in off.description
+    assert build_notification_sensor(True).default_status == dg.DefaultSensorStatus.RUNNING
