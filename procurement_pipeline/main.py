@@ -92,9 +92,23 @@ def demo_steps(defs: dg.Definitions) -> list[Step]:
             ),
         ),
         Step(
-            "forecasts_job",
-            "Build the forecasts table and train the global price-index model",
-            show=("products", "by_status", "status", "holdout_days", "mase_naive", "model_path"),
+            "product_reports_job",
+            "Write a PDF report per product (one run, parallel over the cores)",
+            tags=all_products_range,
+            show=("reports", "pages_total", "report_dir", "wall_s"),
+        ),
+        Step(
+            "reports_job",
+            "Forecasts table, global price-index model, catalog and global reports",
+            show=(
+                "products",
+                "by_status",
+                "status",
+                "holdout_days",
+                "mase_naive",
+                "path",
+                "pages",
+            ),
         ),
     ]
 
