@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -154,10 +153,7 @@ def test_seed_frame_shape_and_scale():
         }
     )
     windows = demo_windows(datetime(2026, 6, 1), 180)
-    started = time.monotonic()
-    frame = seed_demo_observations(products, windows)
-    elapsed = time.monotonic() - started
-    assert elapsed < 20, f"seeding took {elapsed:.1f} s"
+    frame = seed_demo_observations(products, windows)  # speed: benchmarks/, not here
     expected_columns = [c.name for c in schema.price_observations.columns if c.name != "id"]
     assert list(frame.columns) == expected_columns
     total = n * len(windows)
