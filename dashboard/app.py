@@ -42,6 +42,8 @@ def main() -> None:
     view = views.sidebar(url)
     if view == views.CATALOG_VIEW:
         views.catalog_view(url)
+    elif view == views.BUY_VIEW:
+        views.buy_view(url)
     else:
         views.product_view(url)
 

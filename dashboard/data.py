@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from procurement_pipeline.lib import settings
 from procurement_pipeline.lib.warehouse import create_warehouse_engine
 from procurement_pipeline.lib.warehouse import dashboard as queries
+from procurement_pipeline.lib.warehouse.recommendations import load_recommendations
 
 TTL_SECONDS = 30
 
@@ -111,6 +112,13 @@ def largest_moves(url: str, limit: int) -> pd.DataFrame:
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def scrape_health(url: str, windows: int) -> pd.DataFrame:
     return queries.summarize_scrape_health(queries.scrape_health(engine_for(url), windows))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def recommendations(url: str) -> pd.DataFrame:
+    """The newest day's purchase recommendations of the active products (empty when none, or
+    when the warehouse predates them)."""
+    return load_recommendations(engine_for(url))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=64)

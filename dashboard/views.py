@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import charts, data
 from procurement_pipeline.lib import artifacts
+from procurement_pipeline.lib.recommendations.messages import ACTION_LABELS
 from procurement_pipeline.lib.reporting.formatting import (
     MISSING,
     format_brl,
@@ -21,16 +22,27 @@ from procurement_pipeline.lib.reporting.formatting import (
     is_missing,
 )
 from procurement_pipeline.lib.reporting.model import expected_move
+from procurement_pipeline.lib.reporting.purchases import sort_recommendations
 from procurement_pipeline.lib.warehouse import display_url
 from procurement_pipeline.lib.warehouse.dashboard import filter_products, product_newest_real
 
 PRODUCT_VIEW = "Produto"
 CATALOG_VIEW = "Catálogo"
-VIEWS = [PRODUCT_VIEW, CATALOG_VIEW]
-VIEW_PARAMS = {"produto": PRODUCT_VIEW, "catalogo": CATALOG_VIEW}
+BUY_VIEW = "O que comprar"
+VIEWS = [PRODUCT_VIEW, CATALOG_VIEW, BUY_VIEW]
+VIEW_PARAMS = {"produto": PRODUCT_VIEW, "catalogo": CATALOG_VIEW, "comprar": BUY_VIEW}
 ALL_CATEGORIES = "Todas as categorias"
 STATUS_LABELS = {"trained": "treinado", "skipped": "pulado", "failed": "falhou"}
 PDF = "application/pdf"
+CSV = "text/csv"
+SORT_LABELS = {"Urgência (data limite do pedido)": "urgency", "Economia esperada": "saving"}
+MODEL_NOTES = {
+    "trusted": "previsão confiável",
+    "no_model": "sem modelo",
+    "not_beating_baselines": "modelo não supera as referências",
+    "no_forecast": "sem previsão",
+    "reference_price": "sem cotação de mercado",
+}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -456,3 +468,105 @@ def catalog_view(url: str) -> None:
         )
     _moves_section(url)
     _health_section(url)
+
+
+# --------------------------------------------------------------------------- what to buy
+
+
+def buy_table(recommendations: pd.DataFrame) -> pd.DataFrame:
+    """The "O que comprar" table (and CSV): Portuguese headers, numbers kept as numbers so
+    the table sorts by any column."""
+    r = recommendations
+    return pd.DataFrame(
+        {
+            "SKU": r["sku"].astype(str),
+            "Produto": r["name"].astype(str),
+            "Categoria": r["category"].astype(str),
+            "Ação": r["action"].map(lambda a: ACTION_LABELS.get(a, a)),
+            "Data": pd.to_datetime(r["action_date"]).dt.date,
+            "Quantidade": r["suggested_quantity"].astype(float),
+            "Unidade": r["unit"].astype(str),
+            "Preço hoje": r["price_today"].astype(float),
+            "Preço esperado": r["expected_unit_price"].astype(float),
+            "Economia esperada": r["expected_saving"].astype(float),
+            "Urgência (dias)": r["urgency_days"].astype(float),
+            "Cobertura (dias)": r["days_of_cover"].astype(float),
+            "Previsão de preço": r["model_note"].map(lambda n: MODEL_NOTES.get(n, n)),
+            "Motivo": r["reason"].astype(str),
+        }
+    ).reset_index(drop=True)
+
+
+def buy_csv(table: pd.DataFrame) -> bytes:
+    """CSV as Excel in Brazil opens it: UTF-8 with BOM, ';' between fields, decimal comma,
+    dates aaaa-mm-dd."""
+    return table.to_csv(index=False, sep=";", decimal=",", float_format="%.2f").encode("utf-8-sig")
+
+
+def buy_view(url: str) -> None:
+    st.title("O que comprar")
+    recommendations = data.recommendations(url)
+    if recommendations.empty:
+        st.info(
+            "Ainda não há recomendações de compra. Elas dependem do histórico de consumo e "
+            "das previsões: rode `make run`, ou materialize `consumption_history` e "
+            "`purchase_recommendations` pela interface do Dagster."
+        )
+        return
+    as_of = recommendations["as_of"].iloc[0]
+    st.caption(
+        f"Recomendações para {format_date_br(as_of)} (geradas em "
+        f"{format_datetime_br(recommendations['generated_at'].max())} UTC): prazo de entrega, "
+        "estoque mínimo, consumo esperado e previsão de preço de cada produto."
+    )
+    categories = sorted(recommendations["category"].dropna().unique().tolist())
+    col_cat, col_sort, col_only = st.columns([2, 2, 1])
+    category = col_cat.selectbox("Categoria", [ALL_CATEGORIES, *categories], key="buy_category")
+    order = col_sort.selectbox("Ordenar por", list(SORT_LABELS), key="buy_sort")
+    only_to_buy = col_only.checkbox("Só o que comprar", value=True, key="buy_only")
+    chosen = recommendations
+    if category != ALL_CATEGORIES:
+        chosen = chosen[chosen["category"] == category]
+    actions = chosen["action"].value_counts()
+    to_buy = chosen[chosen["action"] != "no_need"]
+    cols = st.columns(4)
+    cols[0].metric("Comprar agora", format_int(int(actions.get("buy_now", 0))))
+    cols[1].metric("Comprar até uma data", format_int(int(actions.get("buy_by", 0))))
+    cols[2].metric("Esperar queda de preço", format_int(int(actions.get("wait_until", 0))))
+    cols[3].metric("Economia esperada", format_brl(float(to_buy["expected_saving"].sum())))
+    if only_to_buy:
+        chosen = to_buy
+    table = buy_table(sort_recommendations(chosen, SORT_LABELS[order]))
+    if table.empty:
+        st.warning("Nenhum produto a comprar com esse filtro.")
+        return
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Data": st.column_config.DateColumn("Data", format="DD/MM/YYYY"),
+            "Quantidade": st.column_config.NumberColumn("Quantidade", format="%.1f"),
+            "Preço hoje": st.column_config.NumberColumn("Preço hoje", format="R$ %.2f"),
+            "Preço esperado": st.column_config.NumberColumn("Preço esperado", format="R$ %.2f"),
+            "Economia esperada": st.column_config.NumberColumn(
+                "Economia esperada", format="R$ %.2f"
+            ),
+            "Urgência (dias)": st.column_config.NumberColumn("Urgência (dias)", format="%.1f"),
+            "Cobertura (dias)": st.column_config.NumberColumn("Cobertura (dias)", format="%.1f"),
+            "Motivo": st.column_config.TextColumn("Motivo", width="large"),
+        },
+    )
+    st.caption(
+        f"{format_int(len(table))} produtos. Urgência: dias até a data limite do pedido "
+        "(negativa: atrasado). Economia esperada: contra comprar a mesma quantidade hoje. "
+        "Clique no cabeçalho de uma coluna para ordenar por ela."
+    )
+    st.download_button(
+        "Baixar CSV",
+        data=buy_csv(table),
+        file_name=f"o_que_comprar_{pd.Timestamp(as_of):%Y-%m-%d}.csv",
+        mime=CSV,
+        key="download_buy_csv",
+        on_click="ignore",
+    )

@@ -2,7 +2,15 @@
 
 import dagster as dg
 
-from procurement_pipeline.defs import alerts, catalog, forecasting, history, prices, reports
+from procurement_pipeline.defs import (
+    alerts,
+    catalog,
+    forecasting,
+    history,
+    prices,
+    recommendations,
+    reports,
+)
 from procurement_pipeline.defs.resources import default_resources
 from procurement_pipeline.lib.logging import configure_logging
 
@@ -13,6 +21,7 @@ defs = dg.Definitions.merge(
     prices.defs,
     history.defs,
     forecasting.defs,
+    recommendations.defs,
     reports.defs,
     alerts.defs,
     dg.Definitions(resources=default_resources()),

@@ -98,16 +98,26 @@ def demo_steps(defs: dg.Definitions) -> list[Step]:
             show=("reports", "pages_total", "report_dir", "wall_s"),
         ),
         Step(
+            "consumption_job",
+            "Load the ERP consumption history and estimate each product's daily use",
+            show=("rows", "products", "first_day", "last_day", "zero_use_products"),
+        ),
+        Step(
             "reports_job",
-            "Forecasts table, global price-index model, catalog and global reports",
+            "Forecasts table, purchase recommendations, global price-index model, catalog "
+            '("O que comprar" first) and global reports',
             show=(
                 "products",
                 "by_status",
+                "recommendations",
+                "by_action",
+                "total_expected_saving",
                 "status",
                 "holdout_days",
                 "mase_naive",
                 "path",
                 "pages",
+                "purchase_lines",
             ),
         ),
     ]

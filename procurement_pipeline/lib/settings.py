@@ -40,3 +40,13 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 def catalog_csv() -> Path:
     return Path(os.environ.get(CATALOG_CSV_ENV) or PROJECT_ROOT / "data" / "products_seed.csv")
+
+
+CONSUMPTION_CSV_ENV = "PROCUREMENT_CONSUMPTION_CSV"
+
+
+def consumption_csv() -> Path:
+    """The ERP consumption export (default: the deterministic demo file)."""
+    return Path(
+        os.environ.get(CONSUMPTION_CSV_ENV) or PROJECT_ROOT / "data" / "consumption_demo.csv"
+    )

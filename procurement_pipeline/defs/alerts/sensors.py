@@ -391,7 +391,9 @@ def build_notification_sensor(mail_configured: bool) -> dg.SensorDefinition:
         mail = mailer.get_mailer(
             max_attempts=1, timeout=min(mailer.timeout, SMTP_TIMEOUT_IN_SENSOR_S)
         )
-        for row in pending_notifications(engine, limit=PENDING_PER_TICK):
+        for row in pending_notifications(
+            engine, limit=PENDING_PER_TICK, kinds=(RETRAIN_SUCCEEDED, RUN_FAILED)
+        ):
             if time.monotonic() - started > SEND_BUDGET_S:
                 break
             key = row["notification_key"]

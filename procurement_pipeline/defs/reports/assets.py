@@ -24,8 +24,10 @@ from procurement_pipeline.lib.reporting import (
     build_catalog_report,
     build_global_report,
     build_product_reports,
+    purchase_lines,
     summarize_catalog,
 )
+from procurement_pipeline.lib.warehouse.recommendations import load_recommendations
 from procurement_pipeline.lib.warehouse.reports import (
     load_catalog_outcomes,
     load_global_report_data,
@@ -36,6 +38,8 @@ PRODUCT_REPORTS_DIR = "reports/products"
 # Below this many products a process pool costs more (spawn + imports) than it saves.
 POOL_THRESHOLD = 40
 LISTED_PATHS = 20
+# By key, not by import: defs.recommendations imports the e-mail sensors, which import this.
+PURCHASE_RECOMMENDATIONS = dg.AssetKey("purchase_recommendations")
 
 
 class ProductReportsConfig(dg.Config):
@@ -125,13 +129,20 @@ class CatalogReportConfig(dg.Config):
         default=[], description="Explicit selection (in this order); overrides `pages`."
     )
     horizon_days: int = Field(default=30, description="Forecast horizon named in the report.")
+    purchases: int = Field(
+        default=20,
+        description='Lines of the first section, "O que comprar": the most urgent products '
+        "to buy (then the largest expected saving).",
+    )
 
 
 @dg.asset(
-    deps=[product_forecasts],
+    deps=[product_forecasts, PURCHASE_RECOMMENDATIONS],
     group_name="reports",
     kinds={"pdf"},
-    description="The catalog report: training summary (counts, skip and failure reasons, "
+    description='The catalog report: "O que comprar" (the most urgent purchase '
+    "recommendations, with date, quantity, expected price, saving and reason), the training "
+    "summary (counts, skip and failure reasons, "
     "median holdout metrics, shares beating the baselines), the largest expected rises and "
     "falls, then one page per selected product (default: the 50 largest expected moves). "
     "Reads the forecasts table, not the product partitions.",
@@ -147,11 +158,21 @@ def catalog_report(
     summary = summarize_catalog(load_catalog_outcomes(engine), horizon_days=config.horizon_days)
     selection = list(config.skus) or summary.page_selection(config.pages)
     page_data = load_product_report_data(engine, selection)
+    recommendations = load_recommendations(engine)
+    purchases = purchase_lines(recommendations, config.purchases)
+    to_buy = int((recommendations["action"] != "no_need").sum())
     path = store.path(artifacts.CATALOG_REPORT)
-    pages = build_catalog_report(summary, page_data, path, selection=selection)
+    pages = build_catalog_report(
+        summary,
+        page_data,
+        path,
+        selection=selection,
+        purchases=purchases,
+        purchases_to_buy=to_buy,
+    )
     context.log.info(
-        f"catalog report: {summary.products_total} products, {len(page_data)} product pages, "
-        f"{pages} pages"
+        f"catalog report: {summary.products_total} products, {len(purchases)} purchase lines "
+        f"({to_buy} products to buy), {len(page_data)} product pages, {pages} pages"
     )
     moves = pd.DataFrame(
         [
@@ -164,6 +185,8 @@ def catalog_report(
             "path": dg.MetadataValue.path(str(path)),
             "pages": pages,
             "product_pages": len(page_data),
+            "purchase_lines": len(purchases),
+            "products_to_buy": to_buy,
             "products": summary.products_total,
             "trained": summary.trained,
             "skipped": summary.skipped,

@@ -24,6 +24,12 @@ from procurement_pipeline.lib.reporting.product import (
     build_product_reports,
     product_report_filename,
 )
+from procurement_pipeline.lib.reporting.purchases import (
+    PurchaseLine,
+    purchase_lines,
+    purchase_list,
+    sort_recommendations,
+)
 
 __all__ = [
     "CatalogSummary",
@@ -31,6 +37,7 @@ __all__ = [
     "ProductMove",
     "ProductOutcome",
     "ProductReportData",
+    "PurchaseLine",
     "ReportBuildError",
     "build_catalog_report",
     "build_global_report",
@@ -43,6 +50,9 @@ __all__ = [
     "format_number",
     "format_pct",
     "product_report_filename",
+    "purchase_lines",
+    "purchase_list",
     "select_pages",
+    "sort_recommendations",
     "summarize_catalog",
 ]

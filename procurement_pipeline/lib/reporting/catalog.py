@@ -1,11 +1,21 @@
-"""Catalog report: summary page(s), then one page per selected product."""
+"""Catalog report: "O que comprar" (the purchase list) and the training summary, then one page
+per selected product."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
 
-from procurement_pipeline.lib.reporting._pdf import MUTED, Column, PdfWriter, atomic_path
+from procurement_pipeline.lib.reporting._pdf import (
+    FOOTER_H,
+    MARGIN,
+    MUTED,
+    Column,
+    PdfWriter,
+    atomic_path,
+    draw_header,
+    draw_row,
+)
 from procurement_pipeline.lib.reporting.formatting import (
     MISSING,
     format_brl,
@@ -22,6 +32,7 @@ from procurement_pipeline.lib.reporting.model import (
     ProductReportData,
 )
 from procurement_pipeline.lib.reporting.product import Renderer, draw_product_page
+from procurement_pipeline.lib.reporting.purchases import PurchaseLine
 
 MOVE_COLUMNS = (
     Column("SKU", 70),
@@ -32,6 +43,14 @@ MOVE_COLUMNS = (
 )
 REASON_COLUMNS = (Column("Motivo", 433), Column("Produtos", 90, "right"))
 KV_COLUMNS = (Column("Indicador", 300), Column("Valor", 223, "right"))
+PURCHASE_COLUMNS = (
+    Column("Produto", 200),
+    Column("Ação", 98),
+    Column("Quantidade", 72, "right"),
+    Column("Preço esperado", 76, "right"),
+    Column("Economia", 77, "right"),
+)
+PURCHASES_TITLE = "O que comprar"
 
 
 def select_pages(
@@ -68,7 +87,72 @@ def _move_rows(moves: list[ProductMove]) -> list[list[str]]:
     ]
 
 
-def draw_summary(writer: PdfWriter, summary: CatalogSummary, pages_selected: int) -> None:
+def _purchase_row(line: PurchaseLine) -> list[str]:
+    # Imported here: lib.recommendations imports lib.reporting.formatting at module level.
+    from procurement_pipeline.lib.recommendations.engine import quantity_text
+    from procurement_pipeline.lib.recommendations.messages import action_label
+
+    return [
+        f"{line.sku} \u2014 {line.name}",
+        action_label(line.action, line.action_date),
+        quantity_text(line.quantity, line.unit),
+        format_brl(line.expected_unit_price),
+        format_brl(line.expected_saving),
+    ]
+
+
+def draw_purchases(
+    writer: PdfWriter, purchases: Sequence[PurchaseLine], to_buy: int | None, products: int | None
+) -> None:
+    """The purchase list: one table row per product, its reason in a line below."""
+    writer.heading(PURCHASES_TITLE)
+    if to_buy is not None and products:
+        writer.paragraph(
+            f"{format_int(to_buy)} de {format_int(products)} produtos precisam de compra no "
+            f"horizonte; {'os' if len(purchases) > 1 else 'o'} {format_int(len(purchases))} "
+            "mais urgentes, pela data limite do pedido (depois pela economia esperada):",
+            size=8.5,
+            color=MUTED,
+            gap=4,
+        )
+    size, row_h = 8.0, 12.5
+    if not purchases:
+        writer.table(PURCHASE_COLUMNS, [], empty_text="Nenhuma compra recomendada no horizonte.")
+        return
+    writer.ensure(row_h * 3)
+    writer.y = draw_header(writer.canvas, PURCHASE_COLUMNS, MARGIN, writer.y, size, row_h)
+    for index, line in enumerate(purchases):
+        if writer.y - row_h * 2.6 < MARGIN + FOOTER_H - 14:
+            writer.start_page()
+            writer.y = draw_header(writer.canvas, PURCHASE_COLUMNS, MARGIN, writer.y, size, row_h)
+        writer.y = draw_row(
+            writer.canvas,
+            PURCHASE_COLUMNS,
+            _purchase_row(line),
+            MARGIN,
+            writer.y,
+            size,
+            row_h,
+            zebra=index % 2 == 1,
+        )
+        writer.spacer(1.5)
+        writer.paragraph(line.reason, size=7, color=MUTED, max_lines=2, gap=2.5)
+    writer.paragraph(
+        "Economia: esperada contra comprar a mesma quantidade hoje. Quantidade sugerida: mantém "
+        "o estoque acima do mínimo durante o prazo de entrega e o horizonte.",
+        size=7.5,
+        color=MUTED,
+        gap=4,
+    )
+
+
+def draw_summary(
+    writer: PdfWriter,
+    summary: CatalogSummary,
+    pages_selected: int,
+    purchases: Sequence[PurchaseLine] | None = None,
+    purchases_to_buy: int | None = None,
+) -> None:
     writer.start_page()
     writer.text(summary.title, font="Helvetica-Bold", size=17, gap=4)
     writer.text(
@@ -78,6 +162,8 @@ def draw_summary(writer: PdfWriter, summary: CatalogSummary, pages_selected: int
         color=MUTED,
         gap=8,
     )
+    if purchases is not None:
+        draw_purchases(writer, purchases, purchases_to_buy, summary.products_total)
     total = summary.products_total or 0
 
     def share(n: int) -> str:
@@ -153,8 +239,13 @@ def build_catalog_report(
     *,
     selection: int | Sequence[str] | None = DEFAULT_PAGE_SELECTION,
     renderer: Renderer = "vector",
+    purchases: Sequence[PurchaseLine] | None = None,
+    purchases_to_buy: int | None = None,
 ) -> int:
-    """Write the catalog PDF atomically; return its page count (summary pages + selection)."""
+    """Write the catalog PDF atomically; return its page count (summary pages + selection).
+
+    ``purchases``: the "O que comprar" lines (first section; omitted when None) and
+    ``purchases_to_buy`` how many products need buying in all (the lines may be the top N)."""
     chosen = select_pages(summary, product_pages, selection)
     with atomic_path(path) as tmp:
         writer = PdfWriter(
@@ -163,7 +254,7 @@ def build_catalog_report(
             footer=f"{summary.title} \u2014 {format_datetime_br(summary.generated_at)}",
             generated_at=summary.generated_at,
         )
-        draw_summary(writer, summary, len(chosen))
+        draw_summary(writer, summary, len(chosen), purchases, purchases_to_buy)
         for data in chosen:
             draw_product_page(writer, data, renderer=renderer)
         return writer.finish()

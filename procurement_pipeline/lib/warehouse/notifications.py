@@ -12,6 +12,7 @@ Every function is one short transaction and works on SQLite and MySQL.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -99,11 +100,18 @@ def mark_failed_attempt(engine: Engine, key: str, error: str) -> int:
 
 
 def pending_notifications(
-    engine: Engine, *, limit: int = 50, max_attempts: int | None = None
+    engine: Engine,
+    *,
+    limit: int = 50,
+    max_attempts: int | None = None,
+    kinds: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Pending rows, least tried first, then oldest (a message that keeps failing cannot hold
-    the others back); optionally only those tried fewer than max_attempts times."""
+    the others back); optionally only those tried fewer than max_attempts times, and only of
+    the given kinds (each sensor sends the kinds it knows how to compose)."""
     query = select(t).where(t.c.status == PENDING)
+    if kinds is not None:
+        query = query.where(t.c.kind.in_(list(kinds)))
     if max_attempts is not None:
         query = query.where(t.c.attempts < max_attempts)
     query = query.order_by(t.c.attempts, t.c.created_at, t.c.notification_key).limit(limit)

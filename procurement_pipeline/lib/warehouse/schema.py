@@ -280,3 +280,71 @@ product_forecast_summary = Table(
     Index(None, "status"),
     **MYSQL_TABLE,
 )
+
+consumption_history = Table(
+    "consumption_history",
+    metadata,
+    # The `consumption_history` asset: daily use per product from the ERP export. A load
+    # replaces the rows of the file's day range (every product), so re-loading a file or a
+    # corrected export never duplicates. Days without a row mean no use.
+    Column("sku", String(64), ForeignKey("products.sku"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("quantity", Quantity, nullable=False),
+    # The file it came from (its name, never a machine-local absolute path).
+    Column("source", String(255), nullable=False),
+    Column("loaded_at", DateTime, nullable=False),
+    Index(None, "day"),
+    **MYSQL_TABLE,
+)
+
+consumption_estimates = Table(
+    "consumption_estimates",
+    metadata,
+    # One row per active product, rebuilt by every load: the expected daily use over the
+    # window ending on `as_of` (see lib/consumption/estimate.py) and the days of cover of the
+    # current stock (NULL: nothing is used, the stock lasts indefinitely).
+    Column("sku", String(64), ForeignKey("products.sku"), primary_key=True),
+    Column("as_of", Date, nullable=False),
+    Column("window_days", Integer, nullable=False),
+    Column("days_observed", Integer, nullable=False),
+    Column("daily_mean", Float, nullable=False),
+    Column("daily_std", Float, nullable=False),
+    Column("daily_mean_se", Float, nullable=False),
+    Column("days_of_cover", Float, nullable=True),
+    Column("computed_at", DateTime, nullable=False),
+    **MYSQL_TABLE,
+)
+
+purchase_recommendations = Table(
+    "purchase_recommendations",
+    metadata,
+    # The `purchase_recommendations` asset: one row per active product per day it was computed
+    # (`as_of`); a re-run on the same day replaces that day's rows. Readers take the newest
+    # `as_of`; older days stay as the record of what was recommended.
+    Column("as_of", Date, primary_key=True),
+    Column("sku", String(64), ForeignKey("products.sku"), primary_key=True),
+    # buy_now | buy_by | wait_until | no_need
+    Column("action", String(16), nullable=False),
+    Column("action_date", Date, nullable=True),
+    Column("suggested_quantity", Quantity, nullable=False),
+    Column("expected_unit_price", DailyPrice, nullable=True),
+    Column("price_today", DailyPrice, nullable=False),
+    # "market" (latest observed daily price) or "reference" (the catalog's price).
+    Column("price_source", String(16), nullable=False),
+    Column("expected_saving", Money, nullable=False),
+    Column("expected_saving_pct", Float, nullable=True),
+    # Days until the latest safe order day (negative: late); NULL when not finite.
+    Column("urgency_days", Float, nullable=True),
+    Column("days_of_cover", Float, nullable=True),
+    Column("daily_consumption", Float, nullable=False),
+    Column("daily_consumption_std", Float, nullable=False),
+    Column("stock_position", Quantity, nullable=False),
+    Column("reorder_level", Quantity, nullable=False),
+    Column("trusted_model", Boolean, nullable=False),
+    # trusted | no_model | not_beating_baselines | no_forecast | reference_price
+    Column("model_note", String(32), nullable=False),
+    Column("reason", String(1024), nullable=False),
+    Column("generated_at", DateTime, nullable=False),
+    Index(None, "sku"),
+    **MYSQL_TABLE,
+)

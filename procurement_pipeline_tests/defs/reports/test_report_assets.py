@@ -157,6 +157,7 @@ def test_reports_job_runs_the_blocking_check_before_the_global_report(seeded):
     # The reports_job selection, with the blocking check in front of the global report.
     assert {k.to_user_string() for k in reports_job.selection.resolve(ASSET_GRAPH)} == {
         "product_forecasts",
+        "purchase_recommendations",
         "global_price_model",
         "catalog_report",
         "global_report",

@@ -21,6 +21,10 @@ EXPECTED_TABLES = {
     "global_price_index",
     "global_forecasts",
     "sent_notifications",
+    "product_forecast_summary",
+    "consumption_history",
+    "consumption_estimates",
+    "purchase_recommendations",
 }
 
 

@@ -1,0 +1,258 @@
+"""`consumption_history` (the ERP export, validated and loaded, with each product's expected
+daily use) and `purchase_recommendations` (what to buy, when, how much and why)."""
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from procurement_pipeline.defs.catalog.assets import product_catalog
+from procurement_pipeline.defs.forecasting.assets import product_forecasts
+from procurement_pipeline.defs.metadata import preview
+from procurement_pipeline.defs.resources import WarehouseResource
+from procurement_pipeline.lib import settings
+from procurement_pipeline.lib.consumption import (
+    ConsumptionValidationError,
+    days_of_cover,
+    expected_consumption,
+    read_consumption,
+)
+from procurement_pipeline.lib.recommendations import (
+    RecommendationSettings,
+    recommend,
+    recommendation_counts,
+)
+from procurement_pipeline.lib.reporting.purchases import purchase_list
+from procurement_pipeline.lib.warehouse.catalog import load_products, utcnow
+from procurement_pipeline.lib.warehouse.forecasts import load_forecast_rows, load_forecast_summary
+from procurement_pipeline.lib.warehouse.recommendations import (
+    consumption_coverage,
+    latest_daily_prices,
+    load_consumption,
+    load_consumption_estimates,
+    recommendation_quality,
+    replace_consumption,
+    replace_consumption_estimates,
+    skus_known,
+    store_recommendations,
+)
+
+LISTED = 20
+
+
+class ConsumptionConfig(dg.Config):
+    csv_path: str = Field(
+        default=str(settings.consumption_csv()),
+        description="Consumption CSV exported by the ERP (date,sku,quantity), UTF-8; default "
+        f"${settings.CONSUMPTION_CSV_ENV} or data/consumption_demo.csv.",
+    )
+    window_days: int = Field(
+        default=RecommendationSettings().consumption_window_days,
+        description="Days (ending on the file's last day) the expected daily use averages.",
+    )
+
+
+@dg.asset(
+    deps=[product_catalog],
+    group_name="recommendations",
+    kinds={"csv", "sql"},
+    description="Validates the ERP consumption export (date, SKU, quantity used) against the "
+    "catalog, replaces the stored rows of the file's day range in one transaction (bad input "
+    "fails naming file, line and field, and changes nothing), then estimates each active "
+    "product's expected daily use over the last 56 days (mean, day-to-day deviation, standard "
+    "error) and its days of stock cover.",
+)
+def consumption_history(
+    context: dg.AssetExecutionContext, config: ConsumptionConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    engine = warehouse.get_engine()
+    try:
+        frame = read_consumption(config.csv_path, known_skus=skus_known(engine))
+    except ConsumptionValidationError as exc:
+        raise dg.Failure(
+            description=str(exc),
+            metadata={
+                "source": dg.MetadataValue.path(config.csv_path),
+                "problems": len(exc.problems),
+            },
+            allow_retries=False,
+        ) from exc
+    loaded = replace_consumption(engine, frame, Path(config.csv_path).name, loaded_at=utcnow())
+    as_of = loaded["last_day"]
+    first_stored, _ = consumption_coverage(engine)
+    window = load_consumption(engine, as_of - dt.timedelta(days=config.window_days - 1), as_of)
+    products = load_products(engine)
+    estimates = expected_consumption(
+        window,
+        as_of,
+        config.window_days,
+        skus=products["sku"].tolist(),
+        coverage_start=first_stored,
+    )
+    stock = products.set_index("sku")["current_stock"].astype(float)
+    estimates["days_of_cover"] = days_of_cover(
+        stock.reindex(estimates["sku"]).to_numpy(), estimates["daily_mean"].to_numpy()
+    )
+    replace_consumption_estimates(
+        engine, estimates, as_of=as_of, window_days=config.window_days, computed_at=utcnow()
+    )
+    zero_use = estimates.loc[estimates["daily_mean"] <= 0, "sku"].tolist()
+    context.log.info(
+        f"consumption {config.csv_path}: {len(frame)} rows, {loaded['first_day']} to "
+        f"{as_of}, {loaded['deleted']} stored rows replaced; {len(zero_use)} active products "
+        "with no use in the window"
+    )
+    shown = estimates.merge(products[["sku", "name", "unit"]], on="sku", how="left")
+    shown = shown[["sku", "name", "unit", "daily_mean", "daily_std", "days_of_cover"]].round(2)
+    return dg.MaterializeResult(
+        metadata={
+            "source": dg.MetadataValue.path(config.csv_path),
+            "rows": len(frame),
+            "products": int(frame["sku"].nunique()),
+            "first_day": loaded["first_day"].isoformat(),
+            "last_day": as_of.isoformat(),
+            "replaced_rows": loaded["deleted"],
+            "window_days": config.window_days,
+            "days_observed": int(estimates["days_observed"].max()) if len(estimates) else 0,
+            "zero_use_products": len(zero_use),
+            "zero_use_examples": dg.MetadataValue.json(zero_use[:LISTED]),
+            "preview": preview(shown),
+        }
+    )
+
+
+class RecommendationConfig(dg.Config):
+    as_of: str = Field(
+        default="", description="Day the list is for (aaaa-mm-dd); empty: today (UTC)."
+    )
+    horizon_days: int = Field(default=30, description="Planning horizon after the lead time.")
+    safety_z: float = Field(default=1.28, description="Safety stock in standard deviations.")
+    min_saving_share: float = Field(
+        default=0.02, description="Smallest expected price drop worth waiting for."
+    )
+    min_rise_share: float = Field(
+        default=0.03, description="Smallest expected price rise worth buying early for."
+    )
+
+    def day(self) -> dt.date:
+        if self.as_of:
+            return dt.date.fromisoformat(self.as_of)
+        return dt.datetime.now(dt.UTC).date()
+
+    def settings(self) -> RecommendationSettings:
+        return RecommendationSettings(
+            horizon_days=self.horizon_days,
+            safety_z=self.safety_z,
+            min_saving_share=self.min_saving_share,
+            min_rise_share=self.min_rise_share,
+        )
+
+
+@dg.asset(
+    deps=[consumption_history, product_forecasts],
+    group_name="recommendations",
+    kinds={"python", "sql"},
+    description="One recommendation per active product: buy now, buy by a date, wait until a "
+    "date or no need; a quantity that keeps the stock above the minimum through the lead time "
+    "and the horizon; the expected unit price on that date and the saving against buying now; "
+    "and the reason in one sentence. Products whose model is missing or does not beat both "
+    "baselines fall back to the stock rule at today's price, and say so. Reads the forecasts "
+    "table, not the product partitions.",
+)
+def purchase_recommendations(
+    context: dg.AssetExecutionContext, config: RecommendationConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    engine = warehouse.get_engine()
+    as_of = config.day()
+    products = load_products(engine)
+    estimates = load_consumption_estimates(engine)
+    if estimates.empty:
+        context.log.warning("no consumption estimates: every product counts as unused")
+    models = load_forecast_summary(engine)[["sku", "status", "beats_naive", "beats_seasonal_naive"]]
+    recommendations = recommend(
+        products,
+        estimates,
+        load_forecast_rows(engine, kind="future"),
+        models,
+        latest_daily_prices(engine),
+        as_of,
+        config.settings(),
+    )
+    store_recommendations(engine, recommendations, generated_at=utcnow())
+    counts = dict(recommendation_counts(recommendations))
+    trusted = int(recommendations["trusted_model"].sum())
+    total_saving = float(recommendations["expected_saving"].sum())
+    context.log.info(f"recommendations for {as_of}: {counts}, {trusted} with a trusted model")
+    urgent = purchase_list(recommendations, LISTED)
+    return dg.MaterializeResult(
+        metadata={
+            "as_of": as_of.isoformat(),
+            "recommendations": len(recommendations),
+            "by_action": dg.MetadataValue.json(counts),
+            "trusted_models": trusted,
+            "fallback_by_note": dg.MetadataValue.json(
+                recommendations.loc[~recommendations["trusted_model"], "model_note"]
+                .value_counts()
+                .to_dict()
+            ),
+            "total_expected_saving": round(total_saving, 2),
+            "consumption_as_of": str(estimates["as_of"].max()) if len(estimates) else None,
+            "urgent": preview(
+                urgent[
+                    [
+                        "sku",
+                        "name",
+                        "action",
+                        "action_date",
+                        "suggested_quantity",
+                        "unit",
+                        "expected_unit_price",
+                        "expected_saving",
+                    ]
+                ]
+                if len(urgent)
+                else pd.DataFrame(),
+                rows=LISTED,
+            ),
+        }
+    )
+
+
+@dg.asset_check(
+    asset=purchase_recommendations,
+    blocking=True,
+    description="Every active product has exactly one recommendation for the newest day.",
+)
+def one_recommendation_per_active_product(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    quality = recommendation_quality(warehouse.get_engine())
+    return dg.AssetCheckResult(
+        passed=not quality["missing"] and not quality["duplicated"],
+        metadata={
+            "as_of": str(quality["as_of"]),
+            "active_products": quality["active"],
+            "missing": len(quality["missing"]),
+            "duplicated": len(quality["duplicated"]),
+            "examples": dg.MetadataValue.json(
+                (quality["missing"] + quality["duplicated"])[:LISTED]
+            ),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=purchase_recommendations,
+    blocking=True,
+    description="No suggested quantity is negative.",
+)
+def suggested_quantities_not_negative(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    quality = recommendation_quality(warehouse.get_engine())
+    negative = quality["negative_quantity"]
+    return dg.AssetCheckResult(
+        passed=not negative,
+        metadata={
+            "negative": len(negative),
+            "examples": dg.MetadataValue.json(negative[:LISTED]),
+        },
+    )

@@ -1,0 +1,236 @@
+"""Opportunity alerts: a newly scraped price below the forecast's lower bound by more than the
+margin, for a product the company will buy within the horizon, is e-mailed once.
+
+`price_opportunity_alerts` is a plain @sensor that walks the event log for new
+materializations of the `scraped_prices` windows (cursor: the last handled event storage id;
+with no cursor it starts from the newest window only — older windows are stale news). For
+each window it loads the window's observations, the latest future forecasts and the newest
+recommendations, calls :func:`~procurement_pipeline.lib.recommendations.opportunities`, and
+claims one `sent_notifications` row per opportunity (key ``opportunity:{sku}:{window}``) in
+the same exactly-once ledger as the run e-mails; pending rows of its kind are then sent (and
+retried on later ticks, up to ``MAX_ATTEMPTS``). The e-mail is rebuilt from the warehouse
+when it is sent; an opportunity that vanished meanwhile (forecasts retrained) is not sent.
+
+The margin is ``PROCUREMENT_OPPORTUNITY_MARGIN`` (a fraction, default 0.05: the price must be
+more than 5 % below the lower bound), read when the definitions load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from email.message import EmailMessage
+
+import dagster as dg
+import pandas as pd
+from sqlalchemy import Engine
+
+from procurement_pipeline.defs.alerts.resources import NOT_CONFIGURED, MailerResource
+from procurement_pipeline.defs.alerts.sensors import (
+    PENDING_PER_TICK,
+    SEND_BUDGET_S,
+    SMTP_TIMEOUT_IN_SENSOR_S,
+)
+from procurement_pipeline.defs.prices.assets import scrape_windows, scraped_prices
+from procurement_pipeline.defs.resources import WarehouseResource
+from procurement_pipeline.lib.notifications import MailError, TransientMailError
+from procurement_pipeline.lib.recommendations import (
+    OPPORTUNITY_COLUMNS,
+    RecommendationSettings,
+    opportunities,
+)
+from procurement_pipeline.lib.recommendations.messages import build_opportunity_message
+from procurement_pipeline.lib.warehouse.forecasts import load_forecast_rows
+from procurement_pipeline.lib.warehouse.notifications import (
+    claim_notification,
+    mark_failed_attempt,
+    mark_sent,
+    pending_notifications,
+)
+from procurement_pipeline.lib.warehouse.recommendations import (
+    load_recommendations,
+    window_observations,
+)
+
+OPPORTUNITY_KIND = "price_opportunity"
+MARGIN_ENV = "PROCUREMENT_OPPORTUNITY_MARGIN"
+KEY_PREFIX = "opportunity:"
+WINDOWS_PER_TICK = 12
+# A pending opportunity e-mail that still cannot go out after this many ticks is left alone.
+MAX_ATTEMPTS = 10
+
+
+def opportunity_margin_from_env() -> float:
+    """PROCUREMENT_OPPORTUNITY_MARGIN as a fraction in [0, 1) (default 0.05)."""
+    default = RecommendationSettings().opportunity_margin
+    raw = (os.environ.get(MARGIN_ENV) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < 1:
+        raise ValueError(
+            f"{MARGIN_ENV}={raw!r}: expected a fraction in [0, 1), e.g. 0.05 for 5 % below the "
+            "forecast's lower bound"
+        )
+    return value
+
+
+def window_start_of_partition(partition_key: str) -> dt.datetime:
+    start = scrape_windows.time_window_for_partition_key(partition_key).start
+    return start.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def parse_opportunity_key(key: str) -> tuple[str, dt.datetime]:
+    """``opportunity:{sku}:{aaaa-mm-ddTHH:MM}`` -> (sku, window start)."""
+    if not key.startswith(KEY_PREFIX) or len(key) < len(KEY_PREFIX) + 18:
+        raise ValueError(f"not an opportunity key: {key!r}")
+    sku, moment = key[len(KEY_PREFIX) : -17], key[-16:]
+    return sku, dt.datetime.strptime(moment, "%Y-%m-%dT%H:%M")
+
+
+def find_opportunities(
+    engine: Engine, window_start: dt.datetime, settings: RecommendationSettings
+) -> pd.DataFrame:
+    """The opportunities of one scrape window (columns OPPORTUNITY_COLUMNS)."""
+    prices = window_observations(engine, window_start)
+    if prices.empty:
+        return pd.DataFrame({c: [] for c in OPPORTUNITY_COLUMNS})
+    forecasts = load_forecast_rows(engine, sorted(set(prices["sku"])), kind="future")
+    return opportunities(prices, forecasts, load_recommendations(engine), settings)
+
+
+def compose_opportunity(
+    found: pd.DataFrame, key: str, mailer: MailerResource, run_id: str | None
+) -> EmailMessage:
+    match = found[found["notification_key"] == key]
+    if match.empty:
+        raise LookupError(f"{key}: no longer an opportunity (forecast or recommendation changed)")
+    return build_opportunity_message(
+        match.iloc[0].to_dict(),
+        to=mailer.recipients,
+        sender=mailer.from_addr or mailer.user,
+        run_id=run_id,
+        dagster_base_url=mailer.webserver_url,
+    )
+
+
+def _description(margin: float, configured: bool) -> str:
+    base = (
+        "E-mails SMTP_DEFAULT_RECIPIENT when a newly scraped price is more than "
+        f"{margin:.0%} ({MARGIN_ENV}) below the forecast's lower bound for a product whose "
+        "recommendation is to buy within the horizon: once per product and scrape window "
+        "(sent_notifications ledger). Cursor: the last handled scraped_prices materialization."
+    )
+    return base if configured else f"{base} Stopped by default: {NOT_CONFIGURED}"
+
+
+def build_opportunity_sensor(mail_configured: bool, margin: float) -> dg.SensorDefinition:
+    settings = RecommendationSettings(opportunity_margin=margin)
+
+    @dg.sensor(
+        name="price_opportunity_alerts",
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING
+        if mail_configured
+        else dg.DefaultSensorStatus.STOPPED,
+        description=_description(margin, mail_configured),
+    )
+    def price_opportunity_alerts(
+        context: dg.SensorEvaluationContext,
+        warehouse: WarehouseResource,
+        mailer: MailerResource,
+    ) -> dg.SensorResult | dg.SkipReason:
+        if not mailer.is_configured:
+            return dg.SkipReason(NOT_CONFIGURED)
+        started = time.monotonic()
+        engine = warehouse.get_engine()
+        recipient = ", ".join(mailer.recipients)
+        after = int(context.cursor) if context.cursor else None
+        records = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=scraped_prices.key, after_storage_id=after),
+            limit=WINDOWS_PER_TICK if after is not None else 1,
+            ascending=after is not None,
+        ).records
+        cursor = after
+        found_by_window: dict[dt.datetime, pd.DataFrame] = {}
+        claimed = already = 0
+
+        # 1. New windows -> one pending ledger row per opportunity (the cursor never passes a
+        #    window whose rows could not be written).
+        for record in records:
+            if record.partition_key is None:
+                cursor = record.storage_id
+                continue
+            window_start = window_start_of_partition(record.partition_key)
+            try:
+                found = find_opportunities(engine, window_start, settings)
+                for row in found.to_dict("records"):
+                    message = compose_opportunity(
+                        found, row["notification_key"], mailer, record.run_id
+                    )
+                    created = claim_notification(
+                        engine,
+                        row["notification_key"],
+                        kind=OPPORTUNITY_KIND,
+                        run_id=record.run_id,
+                        recipient=recipient,
+                        subject=str(message["Subject"]),
+                    )
+                    claimed, already = claimed + created, already + (not created)
+            except Exception as exc:  # noqa: BLE001 - retry this window next tick
+                context.log.error(f"window {window_start}: opportunities not recorded: {exc}")
+                break
+            found_by_window[window_start] = found
+            cursor = record.storage_id
+
+        # 2. Send every pending opportunity e-mail (new or left from earlier ticks).
+        sent = failed = 0
+        mail = mailer.get_mailer(
+            max_attempts=1, timeout=min(mailer.timeout, SMTP_TIMEOUT_IN_SENSOR_S)
+        )
+        pending = pending_notifications(
+            engine, limit=PENDING_PER_TICK, max_attempts=MAX_ATTEMPTS, kinds=(OPPORTUNITY_KIND,)
+        )
+        for row in pending:
+            if time.monotonic() - started > SEND_BUDGET_S:
+                break
+            key = row["notification_key"]
+            try:
+                _sku, window_start = parse_opportunity_key(key)
+                if window_start not in found_by_window:
+                    found_by_window[window_start] = find_opportunities(
+                        engine, window_start, settings
+                    )
+                message = compose_opportunity(
+                    found_by_window[window_start], key, mailer, row["run_id"]
+                )
+                mail.send(message)
+            except MailError as exc:
+                failed += 1
+                attempts = mark_failed_attempt(engine, key, str(exc))
+                context.log.warning(f"{key}: not sent (attempt {attempts}): {exc}")
+                if isinstance(exc, TransientMailError):
+                    break
+                continue
+            except Exception as exc:  # noqa: BLE001 - one bad notification must not stop others
+                failed += 1
+                attempts = mark_failed_attempt(engine, key, f"{type(exc).__name__}: {exc}")
+                context.log.error(f"{key}: could not be composed (attempt {attempts}): {exc}")
+                continue
+            mark_sent(engine, key)
+            sent += 1
+            context.log.info(f"{key}: sent to {recipient}")
+
+        summary = (
+            f"{len(records)} window(s); opportunities claimed {claimed}, already recorded "
+            f"{already}, sent {sent}, failed {failed}"
+        )
+        context.log.info(summary)
+        new_cursor = str(cursor) if cursor is not None else context.cursor
+        return dg.SensorResult(cursor=new_cursor, skip_reason=None if sent or claimed else summary)
+
+    return price_opportunity_alerts

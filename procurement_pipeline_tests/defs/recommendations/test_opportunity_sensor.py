@@ -1,0 +1,185 @@
+"""price_opportunity_alerts: a scraped price below the forecast's lower bound by more than
+the margin, for a product to be bought, is e-mailed exactly once (real SMTP server, the
+warehouse ledger); products with no need and prices within the margin are not."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from procurement_pipeline.defs.alerts.resources import NOT_CONFIGURED, MailerResource
+from procurement_pipeline.defs.alerts.sensors import RETRAIN_SUCCEEDED, RUN_FAILED
+from procurement_pipeline.defs.prices.assets import scrape_windows, scraped_prices
+from procurement_pipeline.defs.recommendations.assets import (
+    consumption_history,
+    purchase_recommendations,
+)
+from procurement_pipeline.defs.recommendations.sensors import (
+    MARGIN_ENV,
+    OPPORTUNITY_KIND,
+    build_opportunity_sensor,
+    opportunity_margin_from_env,
+    parse_opportunity_key,
+)
+from procurement_pipeline.defs.resources import WarehouseResource
+from procurement_pipeline.lib.recommendations import opportunity_key
+from procurement_pipeline.lib.warehouse.history import insert_observations
+from procurement_pipeline.lib.warehouse.notifications import pending_notifications
+from procurement_pipeline.lib.warehouse.schema import sent_notifications
+from procurement_pipeline_tests.defs.recommendations.seed import (
+    PRICE_TODAY,
+    TRUSTED,
+    UNTRUSTED,
+    UNUSED,
+    seed_tiny_warehouse,
+)
+from procurement_pipeline_tests.lib.notifications.conftest import free_port, smtp_server
+
+
+def mailer_for(port: int, **overrides) -> MailerResource:
+    values = dict(
+        host="127.0.0.1",
+        port=port,
+        from_addr="Pipeline de Compras <pipeline@example.com>",
+        default_recipient="comprador@example.com",
+        timeout=5.0,
+    )
+    values.update(overrides)
+    return MailerResource(**values)
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    tiny = seed_tiny_warehouse(tmp_path / "w")
+    with dg.instance_for_test() as instance:
+        dg.materialize(
+            [consumption_history, purchase_recommendations],
+            instance=instance,
+            resources=tiny.resources(),
+            run_config=dg.RunConfig(
+                {"consumption_history": {"config": {"csv_path": str(tiny.consumption_csv)}}}
+            ),
+        )
+        tiny.instance = instance
+        yield tiny
+
+
+def scrape(tiny, window: dt.datetime, prices: dict[str, float]) -> None:
+    """A window's observations, and the materialization event the sensor walks."""
+    insert_observations(
+        tiny.engine(),
+        pd.DataFrame(
+            [
+                {
+                    "sku": sku,
+                    "observed_at": window + dt.timedelta(minutes=5),
+                    "window_start": window,
+                    "price": price,
+                    "currency": "BRL",
+                    "source": "demo",
+                    "is_synthetic": False,
+                }
+                for sku, price in prices.items()
+            ]
+        ),
+    )
+    key = scrape_windows.get_partition_key_for_timestamp(window.replace(tzinfo=dt.UTC).timestamp())
+    tiny.instance.report_runless_asset_event(
+        dg.AssetMaterialization(asset_key=scraped_prices.key, partition=key)
+    )
+
+
+def tick(tiny, mailer, cursor=None, margin=0.05):
+    resources = {"warehouse": WarehouseResource(database_url=tiny.database_url), "mailer": mailer}
+    sensor = build_opportunity_sensor(True, margin)
+    with dg.build_sensor_context(
+        instance=tiny.instance, cursor=cursor, resources=resources
+    ) as context:
+        return sensor(context)
+
+
+def ledger(tiny) -> dict[str, dict]:
+    with tiny.engine().connect() as conn:
+        rows = conn.execute(select(sent_notifications)).mappings().all()
+    return {r["notification_key"]: dict(r) for r in rows}
+
+
+def test_opportunity_emailed_exactly_once(tiny):
+    window = dt.datetime.combine(tiny.today - dt.timedelta(days=1), dt.time(0))
+    # Lower bound: yhat - 1 (yesterday's yhat is 1 % above today's price for TRUSTED).
+    # TRUSTED far below it (an opportunity); UNTRUSTED below the bound but within the 5 %
+    # margin; UNUSED far below, but nothing needs buying.
+    lower = {sku: price - 1.0 for sku, price in PRICE_TODAY.items()}
+    lower[TRUSTED] = PRICE_TODAY[TRUSTED] * 1.01 - 1.0
+    scrape(
+        tiny,
+        window,
+        {
+            TRUSTED: round(lower[TRUSTED] * 0.80, 2),
+            UNTRUSTED: round(lower[UNTRUSTED] * 0.97, 2),
+            UNUSED: round(lower[UNUSED] * 0.5, 2),
+        },
+    )
+    key = opportunity_key(TRUSTED, window)
+    assert parse_opportunity_key(key) == (TRUSTED, window)
+    with smtp_server() as (controller, handler):
+        mailer = mailer_for(controller.port)
+        first = tick(tiny, mailer)
+        assert len(handler.messages) == 1
+        assert set(ledger(tiny)) == {key}
+        assert ledger(tiny)[key]["status"] == "sent"
+        assert ledger(tiny)[key]["kind"] == OPPORTUNITY_KIND
+
+        # The next tick, and a "restart" without a cursor, find the same window: no new e-mail.
+        second = tick(tiny, mailer, first.cursor)
+        tick(tiny, mailer_for(controller.port), None)
+        assert len(handler.messages) == 1 and second.cursor == first.cursor
+
+        # A stricter margin (25 %) would not have alerted on a 20 % discount.
+        later = window + dt.timedelta(hours=8)
+        scrape(tiny, later, {TRUSTED: round(lower[TRUSTED] * 0.80, 2)})
+        tick(tiny, mailer, second.cursor, margin=0.25)
+        assert len(handler.messages) == 1
+
+    (_from, to, message) = handler.messages[0]
+    assert to == ["comprador@example.com"]
+    assert message["Subject"].startswith(f"[OPORTUNIDADE] {TRUSTED}")
+    body = message.get_body(("plain",)).get_content()
+    assert "Esperar até" in body and "abaixo do limite inferior" in body
+    # The run-outcome sensor never picks opportunity rows up (it sends only its own kinds).
+    assert pending_notifications(tiny.engine(), kinds=(RETRAIN_SUCCEEDED, RUN_FAILED)) == []
+
+
+def test_smtp_down_keeps_it_pending_then_sends_once(tiny):
+    window = dt.datetime.combine(tiny.today - dt.timedelta(days=1), dt.time(8))
+    scrape(tiny, window, {TRUSTED: 20.0})
+    key = opportunity_key(TRUSTED, window)
+    down = tick(tiny, mailer_for(free_port(), timeout=2.0))
+    row = ledger(tiny)[key]
+    assert row["status"] == "pending" and row["attempts"] == 1
+    with smtp_server() as (controller, handler):
+        tick(tiny, mailer_for(controller.port), down.cursor)
+        tick(tiny, mailer_for(controller.port), down.cursor)
+    assert len(handler.messages) == 1
+    assert ledger(tiny)[key]["status"] == "sent"
+
+
+def test_off_unless_mail_is_configured_and_margin_from_env(tiny, monkeypatch):
+    result = tick(tiny, MailerResource())
+    assert isinstance(result, dg.SkipReason) and result.skip_message == NOT_CONFIGURED
+    off = build_opportunity_sensor(False, 0.05)
+    assert off.default_status == dg.DefaultSensorStatus.STOPPED
+    assert "SMTP_HOST" in off.description and MARGIN_ENV in off.description
+    assert build_opportunity_sensor(True, 0.05).default_status == dg.DefaultSensorStatus.RUNNING
+
+    monkeypatch.delenv(MARGIN_ENV, raising=False)
+    assert opportunity_margin_from_env() == 0.05
+    monkeypatch.setenv(MARGIN_ENV, "0,1")
+    assert opportunity_margin_from_env() == pytest.approx(0.1)
+    monkeypatch.setenv(MARGIN_ENV, "5")
+    with pytest.raises(ValueError, match=MARGIN_ENV):
+        opportunity_margin_from_env()
