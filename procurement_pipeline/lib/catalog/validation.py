@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from procurement_pipeline.lib.validation import FileValidationError, Problem, decode_utf8
+
 REQUIRED_COLUMNS = (
     "sku",
     "name",
@@ -24,8 +26,6 @@ REQUIRED_COLUMNS = (
     "reference_price",
 )
 MAX_LENGTHS = {"sku": 64, "name": 255, "category": 64, "unit": 16, "search_term": 255}
-# How many problems to list in one error before summarising the rest.
-MAX_LISTED_PROBLEMS = 20
 
 
 @dataclass(frozen=True)
@@ -44,47 +44,12 @@ class CatalogProduct:
         return {field: getattr(self, field) for field in REQUIRED_COLUMNS}
 
 
-@dataclass(frozen=True)
-class CatalogProblem:
-    line: int | None
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = []
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        if self.field:
-            where.append(f"field '{self.field}'")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+# Kept under the catalog's own names for callers and tests.
+CatalogProblem = Problem
 
 
-class CatalogValidationError(ValueError):
-    def __init__(self, source: str, problems: list[CatalogProblem]):
-        self.source = source
-        self.problems = problems
-        listed = "\n".join(f"  - {p}" for p in problems[:MAX_LISTED_PROBLEMS])
-        more = len(problems) - MAX_LISTED_PROBLEMS
-        suffix = f"\n  … and {more} more" if more > 0 else ""
-        super().__init__(f"invalid catalog {source}: {len(problems)} problem(s)\n{listed}{suffix}")
-
-
-def _decode(raw: bytes, source: str) -> str:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise CatalogValidationError(
-            source,
-            [
-                CatalogProblem(
-                    line,
-                    None,
-                    f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
-                )
-            ],
-        ) from None
-    return text
+class CatalogValidationError(FileValidationError):
+    kind = "catalog"
 
 
 def _decimal(value: str) -> Decimal | None:
@@ -99,7 +64,7 @@ def parse_catalog(raw: bytes, source: str = "<catalog>") -> list[CatalogProduct]
     """Validate catalog CSV bytes; raise CatalogValidationError listing every problem."""
     if not raw.strip():
         raise CatalogValidationError(source, [CatalogProblem(None, None, "the file is empty")])
-    text = _decode(raw, source)
+    text = decode_utf8(raw, source, CatalogValidationError)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]

@@ -18,62 +18,25 @@ import io
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from procurement_pipeline.lib.validation import FileValidationError, Problem, decode_utf8
+
 REQUIRED_COLUMNS = ("date", "sku", "quantity")
 MAX_SKU_LENGTH = 64
-MAX_LISTED_PROBLEMS = 20
 
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _BR = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
 
 
-@dataclass(frozen=True)
-class ConsumptionProblem:
-    line: int | None
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = []
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        if self.field:
-            where.append(f"field '{self.field}'")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+ConsumptionProblem = Problem
 
 
-class ConsumptionValidationError(ValueError):
-    def __init__(self, source: str, problems: list[ConsumptionProblem]):
-        self.source = source
-        self.problems = problems
-        listed = "\n".join(f"  - {p}" for p in problems[:MAX_LISTED_PROBLEMS])
-        more = len(problems) - MAX_LISTED_PROBLEMS
-        suffix = f"\n  … and {more} more" if more > 0 else ""
-        super().__init__(
-            f"invalid consumption file {source}: {len(problems)} problem(s)\n{listed}{suffix}"
-        )
-
-
-def _decode(raw: bytes, source: str) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ConsumptionValidationError(
-            source,
-            [
-                ConsumptionProblem(
-                    line,
-                    None,
-                    f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
-                )
-            ],
-        ) from None
+class ConsumptionValidationError(FileValidationError):
+    kind = "consumption file"
 
 
 def parse_date(text: str) -> dt.date | None:
@@ -114,7 +77,7 @@ def parse_consumption(
         raise ConsumptionValidationError(
             source, [ConsumptionProblem(None, None, "the file is empty")]
         )
-    text = _decode(raw, source)
+    text = decode_utf8(raw, source, ConsumptionValidationError)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)

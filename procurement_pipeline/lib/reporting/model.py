@@ -18,24 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-METRIC_KEYS = (
-    "mae",
-    "rmse",
-    "mse",
-    "mape",
-    "coverage_80",
-    "naive_mae",
-    "naive_rmse",
-    "naive_mape",
-    "seasonal_naive_mae",
-    "seasonal_naive_rmse",
-    "seasonal_naive_mape",
-    "mase_naive",
-    "mase_seasonal_naive",
-    "beats_naive",
-    "beats_seasonal_naive",
-    "holdout_days",
-)
+from procurement_pipeline.lib.forecasting.metrics import METRIC_KEYS as FORECAST_METRIC_KEYS
+
+METRIC_KEYS = FORECAST_METRIC_KEYS
 # Medians shown on the catalog summary.
 MEDIAN_METRIC_KEYS = ("mae", "rmse", "mape", "coverage_80", "mase_naive", "mase_seasonal_naive")
 STATUSES = ("trained", "skipped", "failed")
