@@ -22,10 +22,16 @@ from procurement_pipeline.lib.forecasting.settings import ModelSettings
 HOLDOUT_COLUMNS = ["ds", "y", "yhat", "yhat_lower", "yhat_upper", "naive", "seasonal_naive"]
 
 
+_EMPTY_HOLDOUT: pd.DataFrame | None = None
+
+
 def empty_holdout() -> pd.DataFrame:
-    out = pd.DataFrame({c: pd.Series(dtype=float) for c in HOLDOUT_COLUMNS})
-    out["ds"] = pd.Series(dtype="datetime64[ns]")
-    return out
+    global _EMPTY_HOLDOUT
+    if _EMPTY_HOLDOUT is None:  # built once: every TrainingResult starts with one (~0.6 ms)
+        out = pd.DataFrame({c: pd.Series(dtype=float) for c in HOLDOUT_COLUMNS})
+        out["ds"] = pd.Series(dtype="datetime64[ns]")
+        _EMPTY_HOLDOUT = out
+    return _EMPTY_HOLDOUT.copy()
 
 
 def split_holdout(
@@ -73,6 +79,17 @@ def holdout_forecast(
     """
     settings = settings or ModelSettings()
     df = prepare_history(history, log_scale=settings.log_scale)
+    return holdout_from_prepared(df, horizon, settings, work_dir=work_dir)
+
+
+def holdout_from_prepared(
+    df: pd.DataFrame,
+    horizon: int,
+    settings: ModelSettings,
+    *,
+    work_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """:func:`holdout_forecast` on a frame that already went through ``prepare_history``."""
     train, test = split_holdout(df, horizon, settings.min_train_days)
     if test.empty:
         return empty_holdout()
