@@ -184,9 +184,8 @@ def test_reports_job_runs_the_blocking_check_before_the_global_report(seeded):
         and e.event_specific_data.check_name == global_model_trustworthy.check_key.name
     ]
     assert checks, "the blocking check ran in the job"
-    if not checks[0].passed:
-        assert not metadata_of(result, "global_report")
-        pytest.skip(f"global model judged untrustworthy on the tiny seed: {checks[0].metadata}")
+    # The seed is deterministic and its global model is trustworthy: the report is written.
+    assert checks[0].passed, checks[0].metadata
     (meta,) = metadata_of(result, "global_report")
     path = seeded.artifact_root / artifacts.GLOBAL_REPORT
     pages, texts = pdf_text(path)

@@ -104,7 +104,7 @@ def self_signed_cert(tmp_path_factory) -> tuple[str, str]:
     """A certificate for 127.0.0.1/localhost made with the openssl CLI (cryptography is not
     a dependency of the project)."""
     if shutil.which("openssl") is None:
-        pytest.skip("openssl CLI not available")
+        pytest.fail("the openssl CLI is needed to make the STARTTLS test certificate")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
