@@ -387,36 +387,19 @@ def build_notification_sensor(mail_configured: bool) -> dg.SensorDefinition:
 
         # 2. Send every pending notification (new or left from earlier ticks), oldest first;
         #    a transient failure (server down) ends this tick's sending.
-        sent, failed = 0, 0
-        mail = mailer.get_mailer(
-            max_attempts=1, timeout=min(mailer.timeout, SMTP_TIMEOUT_IN_SENSOR_S)
-        )
-        for row in pending_notifications(
+        rows = pending_notifications(
             engine, limit=PENDING_PER_TICK, kinds=(RETRAIN_SUCCEEDED, RUN_FAILED)
-        ):
-            if time.monotonic() - started > SEND_BUDGET_S:
-                break
-            key = row["notification_key"]
-            try:
-                message = compose_message(
-                    row["kind"], row["run_id"], instance, warehouse, artifact_store, mailer
-                )
-                mail.send(message)
-            except MailError as exc:
-                failed += 1
-                attempts = mark_failed_attempt(engine, key, str(exc))
-                context.log.warning(f"{key}: not sent (attempt {attempts}): {exc}")
-                if isinstance(exc, TransientMailError):
-                    break
-                continue
-            except Exception as exc:  # noqa: BLE001 - one bad notification must not stop others
-                failed += 1
-                attempts = mark_failed_attempt(engine, key, f"{type(exc).__name__}: {exc}")
-                context.log.error(f"{key}: could not be composed (attempt {attempts}): {exc}")
-                continue
-            mark_sent(engine, key)
-            sent += 1
-            context.log.info(f"{key}: sent to {recipient}")
+        )
+        sent, failed = send_pending(
+            context,
+            engine,
+            mailer,
+            rows,
+            lambda row: compose_message(
+                row["kind"], row["run_id"], instance, warehouse, artifact_store, mailer
+            ),
+            deadline=started + SEND_BUDGET_S,
+        )
 
         new_cursor = json.dumps({"updated": newest.isoformat()}) if newest else context.cursor
         summary = f"claimed {claimed}, already recorded {already}, sent {sent}, failed {failed}"
@@ -424,3 +407,43 @@ def build_notification_sensor(mail_configured: bool) -> dg.SensorDefinition:
         return dg.SensorResult(cursor=new_cursor, skip_reason=None if sent or claimed else summary)
 
     return email_run_outcomes
+
+
+def send_pending(
+    context: dg.SensorEvaluationContext,
+    engine,
+    mailer: MailerResource,
+    rows,
+    compose,
+    *,
+    deadline: float,
+) -> tuple[int, int]:
+    """Send pending ledger rows, oldest first, until the tick's deadline: each is marked sent
+    once the server accepted it; a transient failure (server down) ends this tick's sending and
+    the rest wait for the next tick; a row that cannot be composed or is refused never stops
+    the others. Returns (sent, failed)."""
+    sent = failed = 0
+    mail = mailer.get_mailer(max_attempts=1, timeout=min(mailer.timeout, SMTP_TIMEOUT_IN_SENSOR_S))
+    recipient = ", ".join(mailer.recipients)
+    for row in rows:
+        if time.monotonic() > deadline:
+            break
+        key = row["notification_key"]
+        try:
+            mail.send(compose(row))
+        except MailError as exc:
+            failed += 1
+            attempts = mark_failed_attempt(engine, key, str(exc))
+            context.log.warning(f"{key}: not sent (attempt {attempts}): {exc}")
+            if isinstance(exc, TransientMailError):
+                break
+            continue
+        except Exception as exc:  # noqa: BLE001 - one bad notification must not stop others
+            failed += 1
+            attempts = mark_failed_attempt(engine, key, f"{type(exc).__name__}: {exc}")
+            context.log.error(f"{key}: could not be composed (attempt {attempts}): {exc}")
+            continue
+        mark_sent(engine, key)
+        sent += 1
+        context.log.info(f"{key}: sent to {recipient}")
+    return sent, failed

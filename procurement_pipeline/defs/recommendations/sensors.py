@@ -30,11 +30,10 @@ from procurement_pipeline.defs.alerts.resources import NOT_CONFIGURED, MailerRes
 from procurement_pipeline.defs.alerts.sensors import (
     PENDING_PER_TICK,
     SEND_BUDGET_S,
-    SMTP_TIMEOUT_IN_SENSOR_S,
+    send_pending,
 )
 from procurement_pipeline.defs.prices.assets import scrape_windows, scraped_prices
 from procurement_pipeline.defs.resources import WarehouseResource
-from procurement_pipeline.lib.notifications import MailError, TransientMailError
 from procurement_pipeline.lib.recommendations import (
     OPPORTUNITY_COLUMNS,
     RecommendationSettings,
@@ -44,8 +43,6 @@ from procurement_pipeline.lib.recommendations.messages import build_opportunity_
 from procurement_pipeline.lib.warehouse.forecasts import load_forecast_rows
 from procurement_pipeline.lib.warehouse.notifications import (
     claim_notification,
-    mark_failed_attempt,
-    mark_sent,
     pending_notifications,
 )
 from procurement_pipeline.lib.warehouse.recommendations import (
@@ -188,42 +185,21 @@ def build_opportunity_sensor(mail_configured: bool, margin: float) -> dg.SensorD
             cursor = record.storage_id
 
         # 2. Send every pending opportunity e-mail (new or left from earlier ticks).
-        sent = failed = 0
-        mail = mailer.get_mailer(
-            max_attempts=1, timeout=min(mailer.timeout, SMTP_TIMEOUT_IN_SENSOR_S)
-        )
         pending = pending_notifications(
             engine, limit=PENDING_PER_TICK, max_attempts=MAX_ATTEMPTS, kinds=(OPPORTUNITY_KIND,)
         )
-        for row in pending:
-            if time.monotonic() - started > SEND_BUDGET_S:
-                break
-            key = row["notification_key"]
-            try:
-                _sku, window_start = parse_opportunity_key(key)
-                if window_start not in found_by_window:
-                    found_by_window[window_start] = find_opportunities(
-                        engine, window_start, settings
-                    )
-                message = compose_opportunity(
-                    found_by_window[window_start], key, mailer, row["run_id"]
-                )
-                mail.send(message)
-            except MailError as exc:
-                failed += 1
-                attempts = mark_failed_attempt(engine, key, str(exc))
-                context.log.warning(f"{key}: not sent (attempt {attempts}): {exc}")
-                if isinstance(exc, TransientMailError):
-                    break
-                continue
-            except Exception as exc:  # noqa: BLE001 - one bad notification must not stop others
-                failed += 1
-                attempts = mark_failed_attempt(engine, key, f"{type(exc).__name__}: {exc}")
-                context.log.error(f"{key}: could not be composed (attempt {attempts}): {exc}")
-                continue
-            mark_sent(engine, key)
-            sent += 1
-            context.log.info(f"{key}: sent to {recipient}")
+
+        def compose(row) -> EmailMessage:
+            _sku, window_start = parse_opportunity_key(row["notification_key"])
+            if window_start not in found_by_window:
+                found_by_window[window_start] = find_opportunities(engine, window_start, settings)
+            return compose_opportunity(
+                found_by_window[window_start], row["notification_key"], mailer, row["run_id"]
+            )
+
+        sent, failed = send_pending(
+            context, engine, mailer, pending, compose, deadline=started + SEND_BUDGET_S
+        )
 
         summary = (
             f"{len(records)} window(s); opportunities claimed {claimed}, already recorded "
