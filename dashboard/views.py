@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -10,6 +9,7 @@ import streamlit as st
 
 from dashboard import charts, data
 from procurement_pipeline.lib import artifacts
+from procurement_pipeline.lib.clock import utcnow
 from procurement_pipeline.lib.recommendations.messages import ACTION_LABELS
 from procurement_pipeline.lib.reporting.formatting import (
     MISSING,
@@ -48,16 +48,12 @@ MODEL_NOTES = {
 # --------------------------------------------------------------------------- helpers
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def freshness_text(newest: Any) -> str:
     """'dd/mm/aaaa HH:MM UTC (há 5 h)' for a naive UTC datetime."""
     if is_missing(newest):
         return "nenhuma observação real ainda"
     moment = pd.Timestamp(newest).to_pydatetime()
-    age = _utcnow() - moment
+    age = utcnow() - moment
     hours = age.total_seconds() / 3600
     if hours < 1:
         ago = "há menos de 1 h"

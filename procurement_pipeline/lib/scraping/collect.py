@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from procurement_pipeline.lib.clock import utcnow
 from procurement_pipeline.lib.logging import get_logger, redact_text
 from procurement_pipeline.lib.scraping.errors import ScrapeError, ScraperAPIAuthError
 from procurement_pipeline.lib.scraping.mercadolivre import parse_search_page, search_url
@@ -95,10 +96,6 @@ class WindowScrape:
         return sum(self.failed_by_reason.values())
 
 
-def utcnow_naive() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def _truncate(text: str | None, limit: int) -> str | None:
     if text is None:
         return None
@@ -117,7 +114,7 @@ def _scrape_one(
 ) -> ProductScrape | None:
     if cancelled.is_set():
         return None
-    attempted_at = utcnow_naive()
+    attempted_at = utcnow()
     started = time.monotonic()
     reason: str | None = None
     detail: str | None = None
@@ -146,7 +143,7 @@ def _scrape_one(
     except Exception as exc:  # noqa: BLE001 - one product's failure never stops the others
         reason, detail = "unexpected_error", f"{type(exc).__name__}: {exc}"
     else:
-        fetched_at = utcnow_naive()
+        fetched_at = utcnow()
         requests_made = getattr(result, "attempts", 1) or 1
         http_status = getattr(result, "status", None)
         try:

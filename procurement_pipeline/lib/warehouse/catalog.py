@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import Engine, bindparam, select, update
 
 from procurement_pipeline.lib.catalog.validation import CatalogProduct
+from procurement_pipeline.lib.clock import utcnow
 from procurement_pipeline.lib.warehouse.schema import products
 
 _COMPARED = (
@@ -27,11 +27,6 @@ _SCALE = {
     "minimum_stock": Decimal("0.001"),
     "reference_price": Decimal("0.01"),
 }
-
-
-def utcnow() -> datetime:
-    """UTC as the naive datetime the warehouse stores."""
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 @dataclass

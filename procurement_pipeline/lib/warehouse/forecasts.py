@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, func, insert, select
 
 from procurement_pipeline.lib.forecasting import TrainingResult
+from procurement_pipeline.lib.warehouse.history import sku_chunks
 from procurement_pipeline.lib.warehouse.schema import (
     daily_price_history,
     forecasts,
@@ -23,7 +24,6 @@ from procurement_pipeline.lib.warehouse.schema import (
     product_forecast_summary,
 )
 
-_SKU_CHUNK = 500
 _ROW_CHUNK = 20_000
 _FORECAST_VALUE_COLUMNS = ("yhat", "yhat_lower", "yhat_upper", "y", "naive", "seasonal_naive")
 
@@ -126,7 +126,7 @@ def store_product_results(
         {"sku": r.sku, **row} for r in results for row in forecast_rows(r, trained_at)
     ]
     with engine.begin() as conn:
-        for chunk in _chunks(skus, _SKU_CHUNK):
+        for chunk in sku_chunks(skus):
             conn.execute(delete(forecasts).where(forecasts.c.sku.in_(chunk)))
             conn.execute(delete(model_registry).where(model_registry.c.sku.in_(chunk)))
         if registry:
@@ -143,7 +143,7 @@ def load_registry(engine: Engine, skus: Sequence[str] | None = None) -> pd.DataF
         else:
             rows = [
                 row
-                for chunk in _chunks(list(skus), _SKU_CHUNK)
+                for chunk in sku_chunks(skus)
                 for row in conn.execute(query.where(model_registry.c.sku.in_(chunk))).mappings()
             ]
     return pd.DataFrame(rows, columns=list(model_registry.c.keys()))
@@ -161,7 +161,7 @@ def load_forecast_rows(
         else:
             rows = [
                 row
-                for chunk in _chunks(list(skus), _SKU_CHUNK)
+                for chunk in sku_chunks(skus)
                 for row in conn.execute(query.where(forecasts.c.sku.in_(chunk))).mappings()
             ]
     return pd.DataFrame(rows, columns=list(forecasts.c.keys()))

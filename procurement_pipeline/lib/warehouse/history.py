@@ -143,7 +143,7 @@ def _fetch_columns(
     return {name: table[:, i] for i, name in enumerate(names)}
 
 
-def _sku_chunks(skus: Iterable[str]) -> list[list[str]]:
+def sku_chunks(skus: Iterable[str]) -> list[list[str]]:
     unique = sorted({str(s) for s in skus})
     return [unique[i : i + SKU_CHUNK] for i in range(0, len(unique), SKU_CHUNK)]
 
@@ -273,7 +273,7 @@ def load_daily_history(engine: Engine, skus: Iterable[str] | None = None) -> pd.
     if skus is None:
         chunks.append((base, []))
     else:
-        for chunk in _sku_chunks(skus):
+        for chunk in sku_chunks(skus):
             chunks.append((f"{base} WHERE sku IN ({', '.join([mark] * len(chunk))})", chunk))
     parts: list[dict[str, np.ndarray]] = []
     with engine.connect() as conn:
@@ -393,7 +393,7 @@ def replace_synthetic_observations(
     t = price_observations
     deleted = 0
     with engine.begin() as conn:
-        for chunk in _sku_chunks(target_skus):
+        for chunk in sku_chunks(target_skus):
             result = conn.execute(
                 t.delete().where(t.c.is_synthetic == true()).where(t.c.sku.in_(chunk))
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -27,7 +27,7 @@ from procurement_pipeline.lib.warehouse.forecasts import (
     load_forecast_summary,
     load_registry,
 )
-from procurement_pipeline.lib.warehouse.history import load_daily_history
+from procurement_pipeline.lib.warehouse.history import load_daily_history, sku_chunks
 from procurement_pipeline.lib.warehouse.schema import (
     daily_price_history,
     model_registry,
@@ -36,16 +36,10 @@ from procurement_pipeline.lib.warehouse.schema import (
     products,
 )
 
-SKU_CHUNK = 500
 OFFER_COLUMNS = ["sku", "title", "price", "seller", "url", "sponsored", "scraped_at"]
 HOLDOUT_COLUMNS = ["ds", "y", "yhat", "yhat_lower", "yhat_upper", "naive", "seasonal_naive"]
 FUTURE_COLUMNS = ["ds", "yhat", "yhat_lower", "yhat_upper"]
 UNTRAINED_REASON = "modelo ainda não treinado"
-
-
-def _chunks(skus: Iterable[str]) -> list[list[str]]:
-    unique = sorted({str(s) for s in skus})
-    return [unique[i : i + SKU_CHUNK] for i in range(0, len(unique), SKU_CHUNK)]
 
 
 def _metrics(value: Any) -> dict[str, Any] | None:
@@ -89,7 +83,7 @@ def load_product_info(engine: Engine, skus: Sequence[str]) -> pd.DataFrame:
     query = select(products.c.sku, products.c.name, products.c.category, products.c.unit)
     rows: list[Any] = []
     with engine.connect() as conn:
-        for chunk in _chunks(skus):
+        for chunk in sku_chunks(skus):
             rows += conn.execute(query.where(products.c.sku.in_(chunk))).all()
     return pd.DataFrame(rows, columns=columns)
 
@@ -101,7 +95,7 @@ def load_synthetic_daily(engine: Engine, skus: Sequence[str]) -> pd.DataFrame:
     query = select(t.c.sku, t.c.observed_at, t.c.price).where(t.c.is_synthetic == true())
     rows: list[Any] = []
     with engine.connect() as conn:
-        for chunk in _chunks(skus):
+        for chunk in sku_chunks(skus):
             rows += conn.execute(query.where(t.c.sku.in_(chunk))).all()
     frame = pd.DataFrame(rows, columns=["sku", "observed_at", "price"])
     if frame.empty:
@@ -117,7 +111,7 @@ def load_latest_offers(engine: Engine, skus: Sequence[str]) -> pd.DataFrame:
     o = offers
     rows: list[Any] = []
     with engine.connect() as conn:
-        for chunk in _chunks(skus):
+        for chunk in sku_chunks(skus):
             newest = (
                 select(o.c.sku, func.max(o.c.window_start).label("window_start"))
                 .where(o.c.sku.in_(chunk))
@@ -292,7 +286,7 @@ def history_changes(engine: Engine, skus: Sequence[str] | None = None) -> pd.Dat
         if skus is None:
             rows = conn.execute(query).all()
         else:
-            for chunk in _chunks(skus):
+            for chunk in sku_chunks(skus):
                 rows += conn.execute(query.where(h.c.sku.in_(chunk))).all()
     frame = pd.DataFrame(
         rows,
