@@ -45,9 +45,17 @@ class MarketplaceResource(dg.ConfigurableResource):
         """The `source` stored with each observation: demo prices are never market data."""
         return DEMO_MARKET if self.market == DEMO_MARKET else MERCADO_LIVRE
 
+    @property
+    def api_key(self) -> str | None:
+        """The key as ScraperAPI knows it: SCRAPERAPI_KEY without surrounding whitespace (a
+        trailing newline or spaces pasted into .env would otherwise be sent and answered 401).
+        The one place the configured key is read."""
+        key = (self.scraperapi_key or "").strip()
+        return key or None
+
     def scraperapi_settings(self, **overrides) -> ScraperAPISettings:
         values = dict(
-            api_key=self.scraperapi_key,
+            api_key=self.api_key,
             base_url=self.base_url,
             timeout_s=self.timeout_s,
             max_attempts=self.max_attempts,
