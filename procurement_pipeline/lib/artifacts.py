@@ -6,16 +6,52 @@ machine or container that mounts the store elsewhere. Every write is atomic.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import tempfile
+import secrets
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+
+# What open(path, "w") asks for: the kernel then applies the process umask (and a default ACL
+# of the folder, if any), so an artifact is as readable as any file the user writes. mkstemp
+# would force 0600, and a dashboard running as another user could not read the file.
+_FILE_MODE = 0o666
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def create_temp_beside(path: Path) -> tuple[int, str]:
+    """Create and open (write-only) a new, uniquely named hidden file in ``path``'s folder,
+    with the mode a plain ``open()`` gives. Returns ``(fd, name)``, like ``mkstemp``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(100):
+        name = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(name, _TEMP_FLAGS, _FILE_MODE), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary path beside ``path`` (created empty, normal mode) for a writer that takes a
+    file name; renamed over ``path`` when the block ends without error, removed otherwise."""
+    target = Path(path)
+    fd, tmp_name = create_temp_beside(target)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary name in the same folder, fsync, then rename over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = create_temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -33,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 
+from procurement_pipeline.lib.artifacts import create_temp_beside
 from procurement_pipeline.lib.forecasting.holdout import empty_holdout, holdout_from_prepared
 from procurement_pipeline.lib.forecasting.metrics import evaluate
 from procurement_pipeline.lib.forecasting.model import (
@@ -159,8 +160,7 @@ def forecast_from_model(model, settings: ModelSettings | None = None, horizon: i
 def save_model_atomic(model_json: str, path: str | Path) -> Path:
     """Write the model JSON to path atomically (temp file in the same folder, fsync, rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = create_temp_beside(path)  # the mode open() gives, not mkstemp's 0600
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(model_json)
