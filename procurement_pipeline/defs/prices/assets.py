@@ -17,7 +17,7 @@ from procurement_pipeline.lib.scraping.errors import ScraperAPIAuthError, Scrape
 from procurement_pipeline.lib.warehouse.catalog import load_products
 from procurement_pipeline.lib.warehouse.prices import (
     replace_demo_observations,
-    replace_window,
+    store_window,
     window_duplicates,
 )
 
@@ -39,6 +39,13 @@ def window_start_of(context: dg.AssetExecutionContext) -> datetime:
 class ScrapeConfig(dg.Config):
     failure_share_warning: float = Field(
         default=0.2, description="Warn when more than this share of products failed."
+    )
+    failure_share_limit: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Fail the run (after storing what was good, so the failure alert e-mail "
+        "follows) when more than this share of products failed.",
     )
 
 
@@ -62,7 +69,9 @@ class ScrapeConfig(dg.Config):
     ],
     description="One price observation per active product per 8-hour UTC window, scraped from "
     "Mercado Livre through ScraperAPI (or the offline demo market). Re-running a window "
-    "replaces its rows; every offer and every attempt's outcome is kept.",
+    "replaces a product's rows only with a new observation: a product whose new attempt "
+    "failed keeps its stored observation and offers. Every attempt's outcome is recorded. "
+    "More failures than `failure_share_limit` fail the run after storing what was good.",
 )
 def scraped_prices(
     context: dg.AssetExecutionContext,
@@ -94,14 +103,36 @@ def scraped_prices(
     except (ScraperAPIAuthError, ScraperAPIConfigError) as exc:
         # Every further request would fail the same way: stop the window at once.
         raise dg.Failure(description=redact_text(str(exc)), allow_retries=False) from None
-    replace_window(engine, scrape)
+    stored = store_window(engine, scrape)
 
     duplicates = window_duplicates(engine, window_start)
     failure_share = scrape.failed / scrape.attempted if scrape.attempted else 0.0
+    failed_by_reason = dict(sorted(scrape.failed_by_reason.items()))
     context.log.info(
         f"window {window_start:%Y-%m-%d %H:%M}: {scrape.saved} saved, {scrape.failed} failed "
-        f"{dict(sorted(scrape.failed_by_reason.items()))} in {scrape.duration_s:.1f} s"
+        f"{failed_by_reason} ({len(stored.kept)} kept their earlier observation) "
+        f"in {scrape.duration_s:.1f} s"
     )
+    if failure_share > config.failure_share_limit:
+        # What was good is stored; failing the run is what makes the alert e-mail follow.
+        raise dg.Failure(
+            description=f"window {window_start:%Y-%m-%d %H:%M}: {scrape.failed} of "
+            f"{scrape.attempted} products failed ({failure_share:.0%}, limit "
+            f"{config.failure_share_limit:.0%}): {failed_by_reason}. {scrape.saved} new "
+            f"observations stored; {len(stored.kept)} products kept their earlier "
+            "observation of this window.",
+            metadata={
+                "window_start": window_start.isoformat(),
+                "attempted": scrape.attempted,
+                "saved": scrape.saved,
+                "failed": scrape.failed,
+                "failed_by_reason": dg.MetadataValue.json(failed_by_reason),
+                "kept_earlier_observation": len(stored.kept),
+                "without_observation": len(stored.missing),
+                "failure_share": round(failure_share, 4),
+                "limit": config.failure_share_limit,
+            },
+        )
     observations = products[["sku", "name"]].merge(
         pd.DataFrame(scrape.observations, columns=["sku", "price", "seller", "offers_considered"]),
         on="sku",
@@ -113,10 +144,10 @@ def scraped_prices(
             "attempted": scrape.attempted,
             "saved": scrape.saved,
             "failed": scrape.failed,
-            "failed_by_reason": dg.MetadataValue.json(
-                dict(sorted(scrape.failed_by_reason.items()))
-            ),
-            "offers_stored": len(scrape.offers),
+            "failed_by_reason": dg.MetadataValue.json(failed_by_reason),
+            "kept_earlier_observation": len(stored.kept),
+            "without_observation": len(stored.missing),
+            "offers_stored": stored.offers_stored,
             "duration_s": round(scrape.duration_s, 2),
             "preview": preview(observations),
         },

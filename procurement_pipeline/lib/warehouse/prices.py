@@ -1,17 +1,20 @@
-"""Price-feed queries: storing one scrape window idempotently, seeding demo history, health."""
+"""Price-feed queries: storing one scrape window idempotently (never losing a stored
+observation to a failed re-run), seeding demo history, health."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import Engine, and_, delete, func, select
 
 from procurement_pipeline.lib.scraping.collect import WindowScrape
-from procurement_pipeline.lib.warehouse.history import insert_observation_rows
+from procurement_pipeline.lib.warehouse.history import insert_observation_rows, sku_chunks
 from procurement_pipeline.lib.warehouse.schema import offers, price_observations, scrape_attempts
 
 _INSERT_CHUNK = 5_000
+_DETAIL_MAX = 1024  # scrape_attempts.detail
 
 
 def _insert(conn, table, rows: list[dict]) -> None:
@@ -19,24 +22,84 @@ def _insert(conn, table, rows: list[dict]) -> None:
         conn.execute(table.insert(), rows[start : start + _INSERT_CHUNK])
 
 
-def replace_window(engine: Engine, scrape: WindowScrape) -> None:
-    """Store one window's observations, offers and attempts, replacing any earlier run of the
-    same window (never a duplicate). One transaction: all of the window or none of it."""
+@dataclass(frozen=True)
+class WindowStoreResult:
+    """What storing one window's scrape did, per product."""
+
+    stored: list[str] = field(default_factory=list)  # new observation stored (or replaced)
+    kept: list[str] = field(default_factory=list)  # failed now: the earlier observation stays
+    missing: list[str] = field(default_factory=list)  # failed now, nothing stored before either
+    offers_stored: int = 0
+
+
+KEPT_NOTE = "earlier observation kept"
+
+
+def store_window(engine: Engine, scrape: WindowScrape) -> WindowStoreResult:
+    """Store one window's scrape, keeping per product the better of the stored and the new
+    result, in one transaction (all of it or none of it); never a duplicate.
+
+    - A product with a new observation: its earlier observation, offers and attempt of the
+      window are replaced by the new ones.
+    - A product whose new attempt failed but that has a stored (real) observation for the
+      window: the observation and its offers stay; its attempt row becomes the new, failed
+      attempt (the failure is recorded, with "earlier observation kept" in the detail).
+    - A product that failed now and had no observation: its rows are replaced by the new
+      attempt and offers (as before).
+    Products of the window that the scrape did not target are left alone."""
     window_start = scrape.window_start
+    attempted = [a["sku"] for a in scrape.attempts]
+    observed = {o["sku"] for o in scrape.observations}
     with engine.begin() as conn:
-        conn.execute(
-            delete(price_observations).where(
-                and_(
+        stored_before: set[str] = set()
+        for chunk in sku_chunks(set(attempted) - observed):
+            stored_before.update(
+                conn.execute(
+                    select(price_observations.c.sku).where(
+                        price_observations.c.window_start == window_start,
+                        price_observations.c.is_synthetic.is_(False),
+                        price_observations.c.sku.in_(chunk),
+                    )
+                ).scalars()
+            )
+        replaced = set(attempted) - stored_before
+        for chunk in sku_chunks(replaced):
+            conn.execute(
+                delete(price_observations).where(
                     price_observations.c.window_start == window_start,
                     price_observations.c.is_synthetic.is_(False),
+                    price_observations.c.sku.in_(chunk),
                 )
             )
-        )
-        conn.execute(delete(offers).where(offers.c.window_start == window_start))
-        conn.execute(delete(scrape_attempts).where(scrape_attempts.c.window_start == window_start))
+            conn.execute(
+                delete(offers).where(offers.c.window_start == window_start, offers.c.sku.in_(chunk))
+            )
+        for chunk in sku_chunks(attempted):
+            conn.execute(
+                delete(scrape_attempts).where(
+                    scrape_attempts.c.window_start == window_start,
+                    scrape_attempts.c.sku.in_(chunk),
+                )
+            )
+        attempts = [
+            {**a, "detail": _kept_detail(a.get("detail"))} if a["sku"] in stored_before else a
+            for a in scrape.attempts
+        ]
         _insert(conn, price_observations, scrape.observations)
-        _insert(conn, offers, scrape.offers)
-        _insert(conn, scrape_attempts, scrape.attempts)
+        new_offers = [o for o in scrape.offers if o["sku"] in replaced]
+        _insert(conn, offers, new_offers)
+        _insert(conn, scrape_attempts, attempts)
+    return WindowStoreResult(
+        stored=sorted(observed),
+        kept=sorted(stored_before),
+        missing=sorted(set(attempted) - observed - stored_before),
+        offers_stored=len(new_offers),
+    )
+
+
+def _kept_detail(detail: str | None) -> str:
+    text = f"{KEPT_NOTE}; {detail}" if detail else KEPT_NOTE
+    return text if len(text) <= _DETAIL_MAX else text[: _DETAIL_MAX - 1] + "…"
 
 
 def replace_demo_observations(
