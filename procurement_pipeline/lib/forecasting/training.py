@@ -12,15 +12,22 @@ forked. Temporary files: every run gets one scratch directory; each worker point
 own temp dir into it (cmdstanpy removes its temp dir in an ``atexit`` hook that never runs in
 pool workers - prophet issues #2344, #2668) and every fit writes its uniquely named CmdStan
 files into it, removed right after the fit (see ``model.fit_model``). The scratch directory is
-removed when the run ends.
+removed when the run ends. A worker also points ``tempfile`` at its folder before it imports
+cmdstanpy, so the folder cmdstanpy creates at import lands there too instead of staying behind
+in the system temp dir. A run that is killed cannot clean up: its scratch directory is named
+after the owning process (``procurement-forecast-<pid>-<start>-<host>-*``) and every run first
+removes the ones whose owner is gone (:func:`remove_orphaned_scratch`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import multiprocessing as mp
 import os
+import re
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -198,12 +205,84 @@ _CMDSTANPY_TMPDIR_MODULES = (
 )
 
 
+SCRATCH_PREFIX = "procurement-forecast-"
+_SCRATCH_NAME = re.compile(r"^procurement-forecast-(\d+)-(\d+)-([0-9a-f]{8})-")
+
+
+def _process_start(pid: int) -> int | None:
+    """When a process started (clock ticks since boot, /proc/<pid>/stat field 22), which tells
+    a reused PID from the original owner; None where /proc is not available."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+        return int(stat[stat.rindex(b")") + 2 :].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _host_tag() -> str:
+    """The machine (container) a scratch directory belongs to: PIDs mean nothing elsewhere."""
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _owner_alive(pid: int, start: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by another user
+    if start:
+        now = _process_start(pid)
+        if now is not None and now != start:
+            return False  # the PID was reused by another process
+    return True
+
+
+def new_scratch_dir(temp_dir: str | None = None) -> str:
+    """A run's scratch directory in the temp dir, named after the process that owns it."""
+    pid = os.getpid()
+    start = _process_start(pid) or 0
+    return tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{pid}-{start}-{_host_tag()}-", dir=temp_dir)
+
+
+def remove_orphaned_scratch(temp_dir: str | None = None) -> list[str]:
+    """Remove the scratch directories of training runs on this machine whose owning process is
+    gone (killed runs never reach their cleanup). Directories of live processes, of other
+    machines and any other name are left alone. Returns the names removed."""
+    base = temp_dir or tempfile.gettempdir()
+    host = _host_tag()
+    removed = []
+    try:
+        entries = list(os.scandir(base))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _SCRATCH_NAME.match(entry.name)
+        if not match or match[3] != host:
+            continue
+        with contextlib.suppress(OSError):
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+        if _owner_alive(int(match[1]), int(match[2])):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        if not os.path.lexists(entry.path):
+            removed.append(entry.name)
+    return removed
+
+
 def _worker_init(scratch: str) -> None:
-    """Per worker process: quiet logs and a private cmdstanpy temp dir inside the run's scratch."""
+    """Per worker process: quiet logs and a private cmdstanpy temp dir inside the run's scratch.
+
+    ``tempfile`` points into the scratch first: a worker that imports cmdstanpy itself (spawn,
+    or a parent that had not imported it) gets cmdstanpy's import-time temp folder there, where
+    the run's cleanup removes it (the worker never runs cmdstanpy's ``atexit`` hook)."""
     import importlib
 
-    quiet_stan_logging()
     own = tempfile.mkdtemp(prefix=f"worker-{os.getpid()}-", dir=scratch)
+    tempfile.tempdir = own
+    quiet_stan_logging()
     for name in _CMDSTANPY_TMPDIR_MODULES:
         with contextlib.suppress(ImportError):
             module = importlib.import_module(name)
@@ -252,7 +331,8 @@ def train_many(
     """
     settings = settings or ModelSettings()
     workers = max(1, workers or 1)
-    scratch = tempfile.mkdtemp(prefix="procurement-forecast-")
+    remove_orphaned_scratch()
+    scratch = new_scratch_dir()
     done = 0
     try:
         if workers == 1:
