@@ -3,12 +3,16 @@
 import dagster as dg
 from pydantic import Field
 
+from procurement_pipeline.defs.catalog.partition_sync import (
+    PARTITION_BATCH,
+    sync_dynamic_partitions,
+)
 from procurement_pipeline.defs.metadata import preview
 from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION
 from procurement_pipeline.defs.resources import WarehouseResource
 from procurement_pipeline.lib import settings
 from procurement_pipeline.lib.catalog import CatalogValidationError, read_catalog
-from procurement_pipeline.lib.warehouse.catalog import load_products, upsert_catalog
+from procurement_pipeline.lib.warehouse.catalog import active_skus, load_products, upsert_catalog
 
 
 class CatalogConfig(dg.Config):
@@ -23,8 +27,9 @@ class CatalogConfig(dg.Config):
     group_name="catalog",
     kinds={"csv", "sql"},
     description="Validates the catalog CSV, upserts it in one transaction (products gone from "
-    "the file are deactivated, never deleted) and registers one `products` partition per "
-    "active SKU.",
+    "the file are deactivated, never deleted) and makes the `products` partitions equal to "
+    "the active SKUs (reconciled on every run, in batches), so a run after a crash between "
+    "the two repairs them.",
 )
 def product_catalog(
     context: dg.AssetExecutionContext, config: CatalogConfig, warehouse: WarehouseResource
@@ -41,21 +46,28 @@ def product_catalog(
             },
             allow_retries=False,
         ) from exc
-    result = upsert_catalog(warehouse.get_engine(), catalog)
+    engine = warehouse.get_engine()
+    result = upsert_catalog(engine, catalog)
 
-    registered = set(context.instance.get_dynamic_partitions(PRODUCTS_PARTITION))
-    to_add = sorted(set(result.active_skus) - registered)
-    to_remove = sorted(registered - set(result.active_skus))
-    if to_add:
-        context.instance.add_dynamic_partitions(PRODUCTS_PARTITION, to_add)
-    for sku in to_remove:
-        context.instance.delete_dynamic_partition(PRODUCTS_PARTITION, sku)
+    # Two databases, no shared transaction: reconcile with the warehouse's active catalog
+    # every run (not just what this upsert changed), so an earlier crash is repaired too.
+    def progress(action: str, done: int, total: int) -> None:
+        context.log.info(f"partitions {action}: {done}/{total}")
+
+    synced = sync_dynamic_partitions(
+        context.instance,
+        PRODUCTS_PARTITION,
+        active_skus(engine),
+        batch_size=PARTITION_BATCH,
+        progress=progress,
+    )
+    to_add, to_remove = synced.added, synced.removed
 
     context.log.info(
         f"catalog {config.csv_path}: {len(result.inserted)} inserted, {len(result.updated)} "
         f"updated, {len(result.unchanged)} unchanged, {len(result.deactivated)} deactivated"
     )
-    active = load_products(warehouse.get_engine())
+    active = load_products(engine)
     return dg.MaterializeResult(
         metadata={
             "source": dg.MetadataValue.path(config.csv_path),
