@@ -23,9 +23,13 @@ $(STAMP): pyproject.toml requirements.lock
 	$(UV) pip install --quiet -p $(PY) --no-deps -e .
 	touch $(STAMP)
 
+# Copies the instance config and initialises the instance storage once, before anything can
+# open it concurrently (several first runs at once on a fresh SQLite home corrupt it otherwise);
+# if that fails the copy goes too, so the next `make` tries again.
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME) $(PROCUREMENT_ARTIFACT_ROOT)
 	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(PY) -m procurement_pipeline.defs.instance_setup || { rm -f $@; exit 1; }
 
 run: install $(DAGSTER_HOME)/dagster.yaml
 	$(PY) -m procurement_pipeline.main
