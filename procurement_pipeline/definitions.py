@@ -4,6 +4,7 @@ import dagster as dg
 
 from procurement_pipeline.defs import (
     alerts,
+    automation,
     catalog,
     forecasting,
     history,
@@ -24,5 +25,6 @@ defs = dg.Definitions.merge(
     recommendations.defs,
     reports.defs,
     alerts.defs,
+    automation.defs,
     dg.Definitions(resources=default_resources()),
 )

@@ -1,184 +1,188 @@
-"""`make run`: the demo pipeline on the embedded default, offline.
+"""`make run`: the demo pipeline on the embedded default, offline, driven by the same Dagster
+definitions that run in production.
 
-Runs the main jobs in order on the persistent local Dagster instance (so every run shows up
-in `make dev`'s UI afterwards) and prints what each materialized and where the outputs are.
+1. In process, on the persistent local instance: load the catalog, seed demo market history
+   and load the consumption export (one run; Dagster orders the three assets).
+2. Start the Dagster daemon over the same instance and scrape the latest window exactly as
+   the `scrape_every_8_hours` schedule would (its own run request).
+3. Let the automation do the rest (history, the retraining cycle, advice, reports) and print
+   one line per run as it finishes, until nothing is left to do.
+
+Every run shows up in `make dev`'s UI afterwards.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import dagster as dg
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
 )
 
-from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION
+from procurement_pipeline.defs.alerts.sensors import run_error_text
+from procurement_pipeline.defs.automation.cycle import history_automation_sensor
+from procurement_pipeline.defs.catalog.assets import product_catalog
+from procurement_pipeline.defs.prices import scrape_schedule
+from procurement_pipeline.defs.prices.assets import demo_price_history, scraped_prices
+from procurement_pipeline.defs.recommendations.assets import consumption_history
 from procurement_pipeline.lib import settings
 from procurement_pipeline.lib.logging import configure_logging
 from procurement_pipeline.lib.warehouse import display_url
+from procurement_pipeline.local_dagster import (
+    dagster_servers,
+    wait_for_sensor_tick,
+    wait_until_quiet,
+)
+
+SETUP_JOB = "make_run_setup"
+SETUP = [product_catalog, demo_price_history, consumption_history]
+# Per asset, the metadata printed after it materialized.
+SHOW = {
+    "product_catalog": ("active_products", "inserted", "updated", "unchanged", "deactivated"),
+    "demo_price_history": ("observations", "products", "windows", "first_window", "last_window"),
+    "consumption_history": ("rows", "products", "first_day", "last_day", "zero_use_products"),
+    "scraped_prices": ("attempted", "saved", "failed", "failed_by_reason", "duration_s"),
+    "daily_price_history": ("products_covered", "rows", "days", "outliers_removed"),
+    "synthetic_price_history": ("products", "rows_inserted"),
+    "product_price_models": ("trained", "skipped", "failed", "median_mase_naive", "wall_s"),
+    "product_reports": ("reports", "pages_total", "wall_s"),
+    "product_forecasts": ("products", "by_status"),
+    "purchase_recommendations": ("recommendations", "by_action", "total_expected_saving"),
+    "global_price_model": ("status", "holdout_days", "mase_naive"),
+    "catalog_report": ("path", "pages", "purchase_lines"),
+    "global_report": ("path", "pages"),
+}
 
 
-@dataclass
-class Step:
-    """One job run of the demo pipeline."""
-
-    job_name: str
-    title: str
-    partition_key: str | None = None
-    # Run tags, or a callable giving them when the step starts.
-    tags: dict[str, str] | Callable[[], dict[str, str]] = field(default_factory=dict)
-    # Metadata keys printed after the run, per asset.
-    show: tuple[str, ...] = ()
+def run_title(run: dg.DagsterRun) -> str:
+    """The job's name, or for the automation's runs (the implicit asset job) what they build."""
+    keys = sorted(k.to_user_string() for k in run.asset_selection or ())
+    if run.job_name.startswith("__ASSET_JOB") and keys:
+        return ", ".join(keys)
+    return run.job_name
 
 
-def all_products_range() -> dict[str, str]:
-    """Run tags that make one run cover every registered product partition (a single-run
-    backfill): resolved when the step starts, after the catalog registered them."""
-    with dg.DagsterInstance.get() as instance:
-        keys = instance.get_dynamic_partitions(PRODUCTS_PARTITION)
-    return {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
+def run_partitions(run: dg.DagsterRun) -> str:
+    tags = run.tags
+    if PARTITION_NAME_TAG in tags:
+        return f" [{tags[PARTITION_NAME_TAG]}]"
+    if ASSET_PARTITION_RANGE_START_TAG in tags:
+        start, end = tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG]
+        return f" [{start} .. {end}]"
+    return ""
 
 
-def demo_steps(defs: dg.Definitions) -> list[Step]:
-    from procurement_pipeline.defs.prices.assets import scrape_windows
-
-    latest_window = scrape_windows.get_last_partition_key()
-    return [
-        Step(
-            "catalog_job",
-            "Load the purchasing catalog",
-            show=("active_products", "inserted", "updated", "unchanged", "deactivated"),
-        ),
-        Step(
-            "demo_history_job",
-            "Seed months of demo market history (offline demo market)",
-            show=("observations", "products", "windows", "first_window", "last_window"),
-        ),
-        Step(
-            "scrape_job",
-            f"Scrape the latest window {latest_window} through the client and parser",
-            partition_key=latest_window,
-            show=("attempted", "saved", "failed", "failed_by_reason", "duration_s"),
-        ),
-        Step(
-            "history_job",
-            "Clean the daily price history and regenerate the synthetic gap-filler",
-            show=(
-                "products_covered",
-                "rows",
-                "days",
-                "outliers_removed",
-                "interpolated_share",
-                "rows_inserted",
-            ),
-        ),
-        Step(
-            "product_models_job",
-            "Train a Prophet model per product (one run, parallel over the cores)",
-            tags=all_products_range,
-            show=(
-                "trained",
-                "skipped",
-                "failed",
-                "median_mase_naive",
-                "share_beating_naive",
-                "median_coverage_80",
-                "wall_s",
-            ),
-        ),
-        Step(
-            "product_reports_job",
-            "Write a PDF report per product (one run, parallel over the cores)",
-            tags=all_products_range,
-            show=("reports", "pages_total", "report_dir", "wall_s"),
-        ),
-        Step(
-            "consumption_job",
-            "Load the ERP consumption history and estimate each product's daily use",
-            show=("rows", "products", "first_day", "last_day", "zero_use_products"),
-        ),
-        Step(
-            "reports_job",
-            "Forecasts table, purchase recommendations, global price-index model, catalog "
-            '("O que comprar" first) and global reports',
-            show=(
-                "products",
-                "by_status",
-                "recommendations",
-                "by_action",
-                "total_expected_saving",
-                "status",
-                "holdout_days",
-                "mase_naive",
-                "path",
-                "pages",
-                "purchase_lines",
-            ),
-        ),
-    ]
-
-
-def _print_materializations(result: dg.ExecuteInProcessResult, show: tuple[str, ...]) -> None:
-    """One line per asset; a run over many partitions shares its metadata, so print it once
-    with the number of partitions."""
-    partitions: dict[str, int] = {}
+def print_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
+    """One line for the run, then one per asset it materialized with what it produced (a run
+    over many partitions shares its metadata: printed once, with the count)."""
+    record = instance.get_run_record_by_id(run.run_id)
+    took = (
+        f" in {record.end_time - record.start_time:.1f} s"
+        if record and record.start_time and record.end_time
+        else ""
+    )
+    status = "ok" if run.status == dg.DagsterRunStatus.SUCCESS else run.status.value
+    print(f"==> {run_title(run)}{run_partitions(run)}: {status}{took} (run {run.run_id[:8]})")
+    events = instance.get_records_for_run(
+        run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=10_000
+    ).records
+    counts: dict[str, int] = {}
     metadata: dict[str, dict] = {}
-    for event in result.get_asset_materialization_events():
-        materialization = event.event_specific_data.materialization
+    for event in events:
+        materialization = event.asset_materialization
         key = materialization.asset_key.to_user_string()
-        partitions[key] = partitions.get(key, 0) + (1 if materialization.partition else 0)
+        counts[key] = counts.get(key, 0) + 1
         metadata[key] = materialization.metadata
     for key, values in metadata.items():
-        details = ", ".join(f"{name}={values[name].value}" for name in show if name in values)
-        count = f" [{partitions[key]} partitions]" if partitions[key] > 1 else ""
-        if partitions[key] == 1:
-            count = f" [{result.dagster_run.tags.get('dagster/partition', '')}]"
-        print(f"    materialized {key}{count}: {details}")
+        details = ", ".join(
+            f"{name}={values[name].value}" for name in SHOW.get(key, ()) if name in values
+        )
+        count = f" [{counts[key]} partitions]" if counts[key] > 1 else ""
+        print(f"    {key}{count}: {details}")
+    if run.status == dg.DagsterRunStatus.FAILURE:
+        error, _steps = run_error_text(instance, run.run_id)
+        print(f"    error: {error.strip()[:2000]}")
+    sys.stdout.flush()
 
 
-def run_step(defs: dg.Definitions, instance: dg.DagsterInstance, step: Step) -> bool:
-    print(f"==> {step.title} ({step.job_name})", flush=True)
-    started = time.monotonic()
-    job = defs.resolve_job_def(step.job_name)
-    result = job.execute_in_process(
-        instance=instance,
-        partition_key=step.partition_key,
-        tags=step.tags() if callable(step.tags) else step.tags,
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        raise_on_error=False,
+def scheduled_scrape(instance: dg.DagsterInstance, defs: dg.Definitions) -> dg.RunRequest:
+    """The run request `scrape_every_8_hours` makes at its latest tick: the window that just
+    closed, with the schedule's tags."""
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=dt.datetime.now(dt.UTC)
     )
-    _print_materializations(result, step.show)
-    status = "ok" if result.success else "FAILED"
-    print(f"    {status} in {time.monotonic() - started:.1f} s (run {result.run_id})", flush=True)
-    if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                data = event.step_failure_data
-                user = data.user_failure_data
-                message = user.description if user else (data.error.message if data.error else "")
-                print(f"    error: {message.strip()}")
-    return result.success
+    schedule = defs.resolve_schedule_def(scrape_schedule.name)
+    (request,) = schedule.evaluate_tick(context).run_requests
+    return request
 
 
 def main() -> int:
     configure_logging()
     from procurement_pipeline.definitions import defs
 
+    started = time.time()
+    setup = dg.Definitions.merge(
+        defs,
+        dg.Definitions(jobs=[dg.define_asset_job(SETUP_JOB, selection=SETUP)]),
+    )
+    logs = dg.RunConfig(loggers={"console": {"config": {"log_level": "WARNING"}}})
     with dg.DagsterInstance.get() as instance:
-        for step in demo_steps(defs):
-            if not run_step(defs, instance, step):
+        print("==> Load the catalog, seed demo market history, load the consumption export")
+        result = setup.resolve_job_def(SETUP_JOB).execute_in_process(
+            instance=instance, run_config=logs, raise_on_error=False
+        )
+        print_run(instance, result.dagster_run)
+        if not result.success:
+            return 1
+
+        print("==> Start the Dagster daemon: schedules, sensors, automation, backfills")
+        with dagster_servers(os.environ, settings.state_dir() / "logs") as servers:
+            wait_for_sensor_tick(instance, history_automation_sensor.name, servers)
+            request = scheduled_scrape(instance, defs)
+            since = time.time()
+            result = defs.resolve_job_def("scrape_job").execute_in_process(
+                instance=instance,
+                partition_key=request.partition_key,
+                tags=request.tags,
+                run_config=logs,
+                raise_on_error=False,
+            )
+            print_run(instance, result.dagster_run)
+            if not result.success:
                 return 1
+            (scrape_event,) = [
+                e
+                for e in instance.get_records_for_run(
+                    result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+                ).records
+                if e.asset_materialization.asset_key == scraped_prices.key
+            ]
+            print("==> The automation takes over (the same sensors and backfills as production)")
+            quiet = wait_until_quiet(
+                instance,
+                scrape_event.storage_id,
+                since=since,
+                servers=servers,
+                on_run_finished=lambda run: print_run(instance, run),
+                already_reported={result.run_id},
+            )
+    failed = [r for r in quiet.runs if r.status != dg.DagsterRunStatus.SUCCESS]
     print()
+    print(
+        f"{len(quiet.runs)} runs after the scrape, {len(failed)} failed; "
+        f"{time.time() - started:.0f} s in all"
+    )
     print("Outputs")
     print(f"  warehouse:      {display_url(settings.database_url())}")
     print(f"  artifact store: {settings.artifact_root()}")
     print(f"  DAGSTER_HOME:   {settings.dagster_home()}  (`make dev` shows these runs)")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -38,6 +38,9 @@ def graph_shape() -> dict:
             "partitions": _partitions(node.partitions_def),
             "deps": sorted(k.to_user_string() for k in node.parent_keys),
             "checks": sorted(c.name for c in node.check_keys),
+            "automation": node.automation_condition.get_label()
+            if node.automation_condition
+            else None,
         }
     return {
         "assets": assets,
@@ -67,3 +70,32 @@ def test_products_partitions_are_dynamic_and_named_products():
         if isinstance(graph.get(key).partitions_def, dg.DynamicPartitionsDefinition)
     ]
     assert all(p.name == "products" for p in partitioned)
+
+
+def test_jobs_are_what_an_operator_launches():
+    names = {
+        j.name for j in defs.get_repository_def().get_all_jobs() if not j.name.startswith("__")
+    }
+    assert names == {"scrape_job", "history_job", "retrain_job", "reports_job", "demo_history_job"}
+
+
+def test_the_chain_runs_by_default_and_only_e_mail_waits_for_smtp(monkeypatch):
+    """The schedule, the history automation and the cycle planner start running whatever the
+    e-mail settings; the e-mail sensors start stopped without SMTP and say why in the UI."""
+    from procurement_pipeline.defs.alerts.resources import NOT_CONFIGURED
+    from procurement_pipeline.defs.alerts.sensors import build_notification_sensor
+    from procurement_pipeline.defs.recommendations.sensors import build_opportunity_sensor
+
+    repo = defs.get_repository_def()
+    running = dg.DefaultSensorStatus.RUNNING
+    assert repo.get_schedule_def("scrape_every_8_hours").default_status == (
+        dg.DefaultScheduleStatus.RUNNING
+    )
+    for name in ("history_after_each_scrape", "plan_cycle_after_history"):
+        assert repo.get_sensor_def(name).default_status == running
+        assert "e-mail" in repo.get_sensor_def(name).description
+    for build in (build_notification_sensor, lambda on: build_opportunity_sensor(on, 0.05)):
+        off, on = build(False), build(True)
+        assert off.default_status == dg.DefaultSensorStatus.STOPPED
+        assert NOT_CONFIGURED in off.description and "SMTP_HOST" in off.description
+        assert on.default_status == running

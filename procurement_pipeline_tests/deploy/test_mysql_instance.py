@@ -19,15 +19,15 @@ import dagster as dg
 import pytest
 from sqlalchemy import func, select
 
-from procurement_pipeline.defs.alerts.sensors import build_retraining_sensor, retrain_job
-from procurement_pipeline.defs.catalog import catalog_job
+from procurement_pipeline.definitions import defs as project_defs
+from procurement_pipeline.defs.automation.cycle import plan_cycle_after_history
+from procurement_pipeline.defs.automation.jobs import retrain_job
 from procurement_pipeline.defs.catalog.assets import product_catalog
-from procurement_pipeline.defs.forecasting import product_models_job
 from procurement_pipeline.defs.forecasting.assets import product_price_models
 from procurement_pipeline.defs.history.assets import daily_price_history
 from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION
 from procurement_pipeline.defs.prices import scrape_job, scrape_schedule
-from procurement_pipeline.defs.prices.assets import SCRAPING_TAG, scraped_prices
+from procurement_pipeline.defs.prices.assets import SCRAPING_TAG
 from procurement_pipeline.defs.prices.resources import MarketplaceResource
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
 from procurement_pipeline.lib.warehouse import create_warehouse_engine
@@ -44,6 +44,9 @@ from procurement_pipeline_tests.conftest import (
 )
 
 pytestmark = pytest.mark.mysql
+
+catalog_job = dg.define_asset_job("catalog_job", selection=[product_catalog])
+product_models_job = dg.define_asset_job("product_models_job", selection=[product_price_models])
 
 PRODUCTION_DAGSTER_YAML = REPO_ROOT / "deploy" / "dagster.yaml"
 # Tables dagster-mysql creates for runs, the event log and schedules/sensors.
@@ -135,10 +138,11 @@ def test_production_instance_on_mysql(production_instance, mysql_databases, tmp_
     warehouse_url = f"mysql+pymysql://{auth}@{MYSQL_HOST}:{MYSQL_PORT}/{warehouse_db}"
     # The real jobs and schedule, bound to the MySQL warehouse and the offline demo market.
     defs = dg.Definitions(
-        assets=[product_catalog, scraped_prices, daily_price_history, product_price_models],
+        assets=list(project_defs.assets),
+        asset_checks=list(project_defs.asset_checks),
         jobs=[catalog_job, scrape_job, product_models_job, retrain_job],
         schedules=[scrape_schedule],
-        sensors=[new_prices_sensor, build_retraining_sensor(mail_configured=False)],
+        sensors=[new_prices_sensor, plan_cycle_after_history],
         resources={
             "warehouse": WarehouseResource(database_url=warehouse_url),
             "marketplace": MarketplaceResource(market="demo"),
@@ -207,11 +211,11 @@ def test_production_instance_on_mysql(production_instance, mysql_databases, tmp_
     assert not second.run_requests
     assert second.skip_message == "no new scrape windows"
 
-    # ... and the project's own retraining sensor, after the daily history is rebuilt: every
-    # product changed (none trained yet), so one run over the whole partition range.
+    # ... and the project's own cycle planner, after the daily history is rebuilt: every
+    # product changed (none trained yet), so one backfill over every product partition.
     history = dg.materialize([daily_price_history], instance=instance, resources=defs.resources)
     assert history.success
-    retrain = defs.resolve_sensor_def("retrain_on_new_history")
+    retrain = defs.resolve_sensor_def("plan_cycle_after_history")
     with (
         dg.partition_loading_context(dynamic_partitions_store=instance),
         dg.build_sensor_context(
@@ -220,8 +224,8 @@ def test_production_instance_on_mysql(production_instance, mysql_databases, tmp_
     ):
         result = retrain.evaluate_tick(context)
     (retrain_request,) = result.run_requests
-    assert retrain_request.tags["dagster/asset_partition_range_start"] == skus[0]
-    assert retrain_request.tags["dagster/asset_partition_range_end"] == skus[-1]
+    subsets = retrain_request.asset_graph_subset.partitions_subsets_by_asset_key
+    assert sorted(subsets[product_price_models.key].get_partition_keys()) == skus
     assert result.cursor
 
     # 4. Run records read back from MySQL.

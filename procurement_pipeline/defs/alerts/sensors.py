@@ -1,14 +1,12 @@
-"""New prices -> retrain the products whose history changed; retraining finished -> e-mail the
-report; any failed run -> alert e-mail.
+"""An automation cycle that retrained products finished -> e-mail the report; any failed run ->
+alert e-mail.
 
-Both sensors are plain @sensor functions that walk Dagster's storage with a cursor:
-- `retrain_on_new_history` walks the event log for new materializations of
-  daily_price_history (cursor: the last handled event storage id);
-- `email_run_outcomes` walks the run records by update time (cursor: newest update time
-  handled) and keeps its exactly-once ledger in the warehouse (`sent_notifications`): a row is
-  claimed as "pending" before sending and marked "sent" once the SMTP server accepted it, so a
-  restart, an overlapping scan or a tick that fails half-way never sends twice, and pending
-  rows are retried on every tick until they are sent.
+`email_run_outcomes` is a plain @sensor that walks the run records by update time (cursor:
+newest update time handled) and the finished cycle backfills, and keeps its exactly-once
+ledger in the warehouse (`sent_notifications`): a row is claimed as "pending" before sending
+and marked "sent" once the SMTP server accepted it, so a restart, an overlapping scan or a
+tick that fails half-way never sends twice, and pending rows are retried on every tick until
+they are sent. Retraining itself never depends on e-mail (defs/automation).
 """
 
 from __future__ import annotations
@@ -16,10 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Sequence
 from email.message import EmailMessage
 
 import dagster as dg
+from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
@@ -27,19 +25,11 @@ from dagster._core.storage.tags import (
 )
 
 from procurement_pipeline.defs.alerts.resources import NOT_CONFIGURED, MailerResource
-from procurement_pipeline.defs.forecasting.assets import (
-    PRODUCTS_PER_RUN,
-    product_forecasts,
-    product_price_models,
-)
-from procurement_pipeline.defs.history.assets import daily_price_history
+from procurement_pipeline.defs.forecasting.assets import product_price_models
 from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION
-from procurement_pipeline.defs.reports.assets import (
-    PRODUCT_REPORTS_DIR,
-    catalog_report,
-    product_reports,
-)
+from procurement_pipeline.defs.reports.assets import PRODUCT_REPORTS_DIR
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
+from procurement_pipeline.defs.tags import BACKFILL_TAG, CYCLE_TAG, RETRAINING_TAG
 from procurement_pipeline.lib import artifacts
 from procurement_pipeline.lib.notifications import (
     MailError,
@@ -54,12 +44,12 @@ from procurement_pipeline.lib.warehouse.notifications import (
     mark_sent,
     pending_notifications,
 )
-from procurement_pipeline.lib.warehouse.reports import changed_products, load_catalog_outcomes
+from procurement_pipeline.lib.warehouse.reports import load_catalog_outcomes
 
-RETRAINING_TAG = "procurement/retraining"
-HISTORY_EVENT_TAG = "procurement/history_event"
 RETRAIN_SUCCEEDED = "retraining_succeeded"
+CYCLE_SUCCEEDED = "cycle_succeeded"
 RUN_FAILED = "run_failed"
+NOTIFICATION_KINDS = (CYCLE_SUCCEEDED, RETRAIN_SUCCEEDED, RUN_FAILED)
 # A sensor tick must end well under Dagster's 60 s: stop sending after this budget.
 SEND_BUDGET_S = 25.0
 SMTP_TIMEOUT_IN_SENSOR_S = 10.0
@@ -68,120 +58,15 @@ PENDING_PER_TICK = 20
 # Run records can commit slightly out of update-time order: rescan this far behind the cursor
 # (the ledger makes re-seeing a run harmless).
 RESCAN_OVERLAP = dt.timedelta(minutes=2)
-# With no cursor yet (sensor just turned on), look back this far.
+# With no cursor yet (sensor just turned on), look back this far; finished cycles (backfills)
+# are looked up over this window on every tick (a handful a day; the ledger dedupes).
 FIRST_LOOKBACK = dt.timedelta(hours=24)
-# A history change touching more separate stretches of partitions than this is covered by
-# ranges of up to PRODUCTS_PER_RUN partitions instead (some unchanged products retrain too).
-MAX_RETRAIN_RUNS = 12
-
-retrain_job = dg.define_asset_job(
-    "retrain_job",
-    selection=dg.AssetSelection.assets(
-        product_price_models, product_reports, product_forecasts, catalog_report
-    ),
-    tags={RETRAINING_TAG: "true"},
-    description="Retrain a range of products and rebuild their PDF reports, then the forecasts "
-    "table and the catalog report (the e-mail after the run attaches it).",
-)
-
-
-# --------------------------------------------------------------------------- retraining
-
-
-def plan_retraining_batches(
-    partition_keys: Sequence[str],
-    changed: Sequence[str],
-    max_per_run: int = PRODUCTS_PER_RUN,
-    max_runs: int = MAX_RETRAIN_RUNS,
-) -> list[tuple[str, str]]:
-    """Partition ranges (start, end), in partition order, that cover exactly the changed
-    products in runs of at most max_per_run partitions; when that takes more than max_runs
-    runs (changes scattered all over the catalog), ranges of max_per_run consecutive
-    partitions starting at changed products instead."""
-    wanted = set(changed)
-    positions = [i for i, key in enumerate(partition_keys) if key in wanted]
-    if not positions:
-        return []
-    exact: list[tuple[int, int]] = []
-    start = prev = positions[0]
-    for pos in positions[1:]:
-        if pos == prev + 1 and pos - start < max_per_run:
-            prev = pos
-            continue
-        exact.append((start, prev))
-        start = prev = pos
-    exact.append((start, prev))
-    if len(exact) > max_runs:
-        covering: list[tuple[int, int]] = []
-        for pos in positions:
-            if covering and pos - covering[-1][0] < max_per_run:
-                covering[-1] = (covering[-1][0], pos)
-            else:
-                covering.append((pos, pos))
-        exact = covering
-    return [(partition_keys[a], partition_keys[b]) for a, b in exact]
 
 
 def _not_configured_description(base: str, configured: bool) -> str:
     if configured:
         return base
     return f"{base} Stopped by default: {NOT_CONFIGURED}"
-
-
-def build_retraining_sensor(mail_configured: bool) -> dg.SensorDefinition:
-    @dg.sensor(
-        name="retrain_on_new_history",
-        job=retrain_job,
-        minimum_interval_seconds=60,
-        default_status=dg.DefaultSensorStatus.RUNNING
-        if mail_configured
-        else dg.DefaultSensorStatus.STOPPED,
-        description=_not_configured_description(
-            "When daily_price_history is materialized again, requests retrain_job for exactly "
-            "the products whose history changed since their model was trained (last day or "
-            "number of observed days differ, or never trained), in runs of at most "
-            f"{PRODUCTS_PER_RUN} products. Cursor: the last handled materialization.",
-            mail_configured,
-        ),
-    )
-    def retrain_on_new_history(
-        context: dg.SensorEvaluationContext, warehouse: WarehouseResource
-    ) -> dg.SensorResult | dg.SkipReason:
-        after = int(context.cursor) if context.cursor else None
-        records = context.instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=daily_price_history.key, after_storage_id=after),
-            limit=1,
-            ascending=False,
-        ).records
-        if not records:
-            return dg.SkipReason("no new materialization of daily_price_history")
-        event_id = records[0].storage_id
-        partition_keys = context.instance.get_dynamic_partitions(PRODUCTS_PARTITION)
-        changed = changed_products(warehouse.get_engine(), partition_keys)
-        batches = plan_retraining_batches(partition_keys, changed)
-        if not batches:
-            return dg.SensorResult(
-                skip_reason=f"history event {event_id}: no product's history changed",
-                cursor=str(event_id),
-            )
-        context.log.info(
-            f"history event {event_id}: {len(changed)} product(s) changed, {len(batches)} run(s)"
-        )
-        requests = [
-            dg.RunRequest(
-                run_key=f"retrain:{event_id}:{index}",
-                tags={
-                    ASSET_PARTITION_RANGE_START_TAG: start,
-                    ASSET_PARTITION_RANGE_END_TAG: end,
-                    RETRAINING_TAG: "true",
-                    HISTORY_EVENT_TAG: str(event_id),
-                },
-            )
-            for index, (start, end) in enumerate(batches)
-        ]
-        return dg.SensorResult(run_requests=requests, cursor=str(event_id))
-
-    return retrain_on_new_history
 
 
 # --------------------------------------------------------------------------- e-mail
@@ -241,8 +126,10 @@ def compose_message(
     artifact_store: ArtifactStoreResource,
     mailer: MailerResource,
 ) -> EmailMessage:
-    """The e-mail of one notification, rebuilt from the run and the warehouse (the ledger keeps
-    the key and subject, not the body)."""
+    """The e-mail of one notification, rebuilt from the run (or, for a cycle, the backfill) and
+    the warehouse (the ledger keeps the key and subject, not the body)."""
+    if kind == CYCLE_SUCCEEDED:
+        return compose_cycle_message(run_id, instance, warehouse, artifact_store, mailer)
     record = instance.get_run_record_by_id(run_id)
     if record is None:
         raise LookupError(f"run {run_id} no longer exists")
@@ -262,6 +149,19 @@ def compose_message(
             step_keys=steps,
         )
     skus = run_partition_keys(instance, run)
+    return _retraining_message(skus, finished, run_id, None, warehouse, artifact_store, mailer)
+
+
+def _retraining_message(
+    skus: list[str],
+    finished: dt.datetime,
+    run_id: str | None,
+    backfill_id: str | None,
+    warehouse: WarehouseResource,
+    artifact_store: ArtifactStoreResource,
+    mailer: MailerResource,
+) -> EmailMessage:
+    sender, to = mailer.from_addr or mailer.user, mailer.recipients
     summary = summarize_catalog(
         load_catalog_outcomes(warehouse.get_engine(), skus), generated_at=finished
     )
@@ -279,8 +179,35 @@ def compose_message(
         pdf=pdf if pdf.exists() else None,
         pdf_filename=name,
         run_id=run_id,
+        backfill_id=backfill_id,
         dagster_base_url=mailer.webserver_url,
     )
+
+
+def cycle_retrained_keys(backfill) -> list[str]:
+    """The product partitions an automation cycle (one backfill) retrained."""
+    data = backfill.asset_backfill_data
+    if data is None:
+        return []
+    subset = data.target_subset.partitions_subsets_by_asset_key.get(product_price_models.key)
+    return list(subset.get_partition_keys()) if subset is not None else []
+
+
+def compose_cycle_message(
+    backfill_id: str,
+    instance: dg.DagsterInstance,
+    warehouse: WarehouseResource,
+    artifact_store: ArtifactStoreResource,
+    mailer: MailerResource,
+) -> EmailMessage:
+    """The one e-mail of a finished automation cycle: what it retrained, with the catalog
+    report it rebuilt attached."""
+    backfill = instance.get_backfill(backfill_id)
+    if backfill is None:
+        raise LookupError(f"backfill {backfill_id} no longer exists")
+    finished = _when(backfill.backfill_end_timestamp or backfill.backfill_timestamp)
+    skus = cycle_retrained_keys(backfill)
+    return _retraining_message(skus, finished, None, backfill_id, warehouse, artifact_store, mailer)
 
 
 def _subject(kind, run_id, instance, warehouse, artifact_store, mailer) -> str:
@@ -295,11 +222,31 @@ def _subject(kind, run_id, instance, warehouse, artifact_store, mailer) -> str:
 
 
 def notification_kind(run: dg.DagsterRun) -> str | None:
+    """A failed run: an alert. A successful retraining run launched on its own (an operator's
+    retrain_job): its report. Runs of a backfill report once per backfill (cycle_kind)."""
     if run.status == dg.DagsterRunStatus.FAILURE:
         return RUN_FAILED
-    if run.status == dg.DagsterRunStatus.SUCCESS and run.tags.get(RETRAINING_TAG) == "true":
+    if (
+        run.status == dg.DagsterRunStatus.SUCCESS
+        and run.tags.get(RETRAINING_TAG) == "true"
+        and BACKFILL_TAG not in run.tags
+    ):
         return RETRAIN_SUCCEEDED
     return None
+
+
+def finished_cycles(instance: dg.DagsterInstance, since: dt.datetime) -> list:
+    """Automation cycles (backfills tagged procurement/cycle) that retrained products and
+    succeeded, created after ``since``."""
+    backfills = instance.get_backfills(
+        filters=BulkActionsFilter(
+            statuses=[BulkActionStatus.COMPLETED_SUCCESS],
+            created_after=since,
+            tags={RETRAINING_TAG: "true"},
+        ),
+        limit=RUN_PAGE,
+    )
+    return [b for b in backfills if CYCLE_TAG in (b.tags or {})]
 
 
 def notification_key(kind: str, run_id: str) -> str:
@@ -320,11 +267,12 @@ def build_notification_sensor(mail_configured: bool) -> dg.SensorDefinition:
         if mail_configured
         else dg.DefaultSensorStatus.STOPPED,
         description=_not_configured_description(
-            "E-mails SMTP_DEFAULT_RECIPIENT once per run: the report after each successful "
-            f"retraining run (tag {RETRAINING_TAG}=true; the product report for one product, "
-            "the catalog report for a batch) and an alert with the run id and the error after "
-            "any failed run. Exactly once: a sent_notifications row is claimed before sending "
-            "and marked sent after the server accepted it; unsent rows are retried every tick.",
+            "E-mails SMTP_DEFAULT_RECIPIENT: one report per automation cycle that retrained "
+            "products and succeeded (the catalog report attached), one per retraining run "
+            f"launched by hand (tag {RETRAINING_TAG}=true; the product report for one product), "
+            "and an alert with the run id and the error after any failed run. Exactly once: a "
+            "sent_notifications row is claimed before sending and marked sent after the server "
+            "accepted it; unsent rows are retried every tick.",
             mail_configured,
         ),
     )
@@ -385,11 +333,35 @@ def build_notification_sensor(mail_configured: bool) -> dg.SensorDefinition:
                 break
             since = records[-1].update_timestamp
 
-        # 2. Send every pending notification (new or left from earlier ticks), oldest first;
+        # 2. Finished automation cycles -> one pending row each.
+        if not stop:
+            for backfill in finished_cycles(instance, now - FIRST_LOOKBACK):
+                key = notification_key(CYCLE_SUCCEEDED, backfill.backfill_id)
+                subject = _subject(
+                    CYCLE_SUCCEEDED,
+                    backfill.backfill_id,
+                    instance,
+                    warehouse,
+                    artifact_store,
+                    mailer,
+                )
+                try:
+                    created = claim_notification(
+                        engine,
+                        key,
+                        kind=CYCLE_SUCCEEDED,
+                        run_id=backfill.backfill_id,
+                        recipient=recipient,
+                        subject=subject,
+                    )
+                except Exception as exc:  # noqa: BLE001 - retried next tick (ledger dedupes)
+                    context.log.error(f"cycle {backfill.backfill_id}: not recorded: {exc}")
+                    break
+                claimed, already = claimed + created, already + (not created)
+
+        # 3. Send every pending notification (new or left from earlier ticks), oldest first;
         #    a transient failure (server down) ends this tick's sending.
-        rows = pending_notifications(
-            engine, limit=PENDING_PER_TICK, kinds=(RETRAIN_SUCCEEDED, RUN_FAILED)
-        )
+        rows = pending_notifications(engine, limit=PENDING_PER_TICK, kinds=NOTIFICATION_KINDS)
         sent, failed = send_pending(
             context,
             engine,

@@ -2,10 +2,5 @@ import dagster as dg
 
 from procurement_pipeline.defs.catalog.assets import product_catalog
 
-catalog_job = dg.define_asset_job(
-    "catalog_job",
-    selection=[product_catalog],
-    description="Validate and load the purchasing catalog; register product partitions.",
-)
-
-defs = dg.Definitions(assets=[product_catalog], jobs=[catalog_job])
+# Loaded by materializing the asset (UI or `make run`): a new catalog file is an operator's act.
+defs = dg.Definitions(assets=[product_catalog])

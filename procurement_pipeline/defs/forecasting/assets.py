@@ -8,7 +8,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from procurement_pipeline.defs.history.assets import daily_price_history
+from procurement_pipeline.defs.history.assets import HISTORY_FINGERPRINT_KEY, daily_price_history
 from procurement_pipeline.defs.metadata import preview
 from procurement_pipeline.defs.partitions import products_partitions
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
@@ -22,6 +22,7 @@ from procurement_pipeline.lib.forecasting import (
     train_many,
 )
 from procurement_pipeline.lib.forecasting.summary import summarize_training
+from procurement_pipeline.lib.history.fingerprint import catalog_fingerprint, history_fingerprints
 from procurement_pipeline.lib.warehouse.catalog import active_skus, utcnow
 from procurement_pipeline.lib.warehouse.forecasts import (
     latest_global_model,
@@ -80,6 +81,8 @@ def product_price_models(
     store = artifact_store.store
     skus = list(context.partition_keys)
     history = load_daily_history(engine, skus)
+    # What each model is trained on, compared by content with the history's own fingerprints.
+    fingerprints = history_fingerprints(history).set_index("sku")["fingerprint"].to_dict()
     trained_at = utcnow()
     started = time.monotonic()
     step = max(1, len(skus) // 10)
@@ -101,7 +104,7 @@ def product_price_models(
         if result.status == "trained" and result.model_json:
             paths[result.sku] = artifacts.product_model_path(result.sku)
             save_model_atomic(result.model_json, store.path(paths[result.sku]))
-    store_product_results(engine, results, paths, trained_at)
+    store_product_results(engine, results, paths, trained_at, fingerprints)
 
     summary = summarize_training(results)
     for sku, reason in list(summary["failed_reasons"].items())[:10]:
@@ -243,6 +246,7 @@ def global_price_model(
     engine = warehouse.get_engine()
     store = artifact_store.store
     history = load_daily_history(engine)
+    trained_on = catalog_fingerprint(history_fingerprints(history))
     index = build_price_index(history)
     result = train_global_model(index, config.settings())
     trained_at = utcnow()
@@ -279,6 +283,7 @@ def global_price_model(
         metadata={
             "model_id": model_id,
             "status": result.status,
+            HISTORY_FINGERPRINT_KEY: trained_on,
             "products": payload["products"],
             "index_days": len(index),
             "interpolated_days": int((index["value_source"] == "interpolated").sum()),

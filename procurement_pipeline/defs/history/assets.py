@@ -12,6 +12,7 @@ from procurement_pipeline.defs.prices.assets import demo_price_history, scraped_
 from procurement_pipeline.defs.prices.resources import MarketplaceResource
 from procurement_pipeline.defs.resources import WarehouseResource
 from procurement_pipeline.lib.history.cleaning import HistorySettings, build_daily_history
+from procurement_pipeline.lib.history.fingerprint import catalog_fingerprint, history_fingerprints
 from procurement_pipeline.lib.history.synthetic import (
     SyntheticSettings,
     generate_synthetic_history,
@@ -27,6 +28,23 @@ from procurement_pipeline.lib.warehouse.history import (
     replace_synthetic_observations,
 )
 
+# Metadata key of daily_price_history and global_price_model: the catalog-wide content
+# fingerprint of the history written / trained on (the cycle planner compares the two).
+HISTORY_FINGERPRINT_KEY = "history_fingerprint"
+
+# Declarative automation (the `history_after_each_scrape` sensor): rebuild once each time a
+# scrape window lands, after no window is still being scraped. Only scrape windows count:
+# seeding demo history or reloading the catalog is followed by the next scrape.
+AFTER_EACH_SCRAPE_WINDOW = (
+    (
+        dg.AutomationCondition.any_deps_updated()
+        .allow(dg.AssetSelection.assets(scraped_prices))
+        .since_last_handled()
+    )
+    & ~dg.AutomationCondition.any_deps_in_progress().allow(dg.AssetSelection.assets(scraped_prices))
+    & ~dg.AutomationCondition.in_progress()
+).with_label("after each scrape window")
+
 
 class DailyHistoryConfig(dg.Config):
     max_gap_days: int = Field(default=3, description="Longest gap (days) that is interpolated.")
@@ -40,6 +58,7 @@ class DailyHistoryConfig(dg.Config):
 
 @dg.asset(
     deps=[scraped_prices, demo_price_history],
+    automation_condition=AFTER_EACH_SCRAPE_WINDOW,
     group_name="history",
     kinds={"pandas", "sql"},
     description="One cleaned row per active product per day from real observations only: the "
@@ -71,7 +90,8 @@ def daily_price_history(
     observations = load_real_observations(engine)
     active = load_products(engine)["sku"].tolist()
     daily, report = build_daily_history(observations, settings, active_skus=active)
-    replace_daily_history(engine, daily, built_at=utcnow())
+    fingerprints = history_fingerprints(daily)
+    replace_daily_history(engine, daily, built_at=utcnow(), fingerprints=fingerprints)
 
     context.log.info(
         f"{report.rows} daily rows for {report.products} products from "
@@ -84,6 +104,7 @@ def daily_price_history(
         metadata={
             "products_covered": report.products,
             "active_products": len(active),
+            HISTORY_FINGERPRINT_KEY: catalog_fingerprint(fingerprints),
             "days": report.days,
             "rows": report.rows,
             "first_day": summary["first_day"],
@@ -179,6 +200,7 @@ class SyntheticHistoryConfig(dg.Config):
 
 @dg.asset(
     deps=[product_catalog, scraped_prices, demo_price_history],
+    automation_condition=AFTER_EACH_SCRAPE_WINDOW,
     group_name="history",
     kinds={"pandas", "sql"},
     description="Display-only gap-filler: up to `days` of synthetic daily prices per product "

@@ -12,22 +12,9 @@ from procurement_pipeline.defs.recommendations.sensors import (
     opportunity_margin_from_env,
 )
 
-consumption_job = dg.define_asset_job(
-    "consumption_job",
-    selection=[consumption_history],
-    description="Load the ERP consumption export and re-estimate each product's daily use.",
-)
-recommendations_job = dg.define_asset_job(
-    "recommendations_job",
-    selection=dg.AssetSelection.assets(consumption_history, purchase_recommendations),
-    description="Load the consumption export, then rebuild the purchase recommendations from "
-    "the current forecasts table (its blocking checks run after it).",
-)
-
 defs = dg.Definitions(
     assets=[consumption_history, purchase_recommendations],
     asset_checks=[one_recommendation_per_active_product, suggested_quantities_not_negative],
-    jobs=[consumption_job, recommendations_job],
     # Settings resolved once, when the definitions load (like the e-mail sensors): running by
     # default only when e-mail is configured; the margin from PROCUREMENT_OPPORTUNITY_MARGIN.
     sensors=[build_opportunity_sensor(mail_configured_in_env(), opportunity_margin_from_env())],

@@ -1,5 +1,6 @@
 """Opportunity alerts: a newly scraped price below the forecast's lower bound by more than the
-margin, for a product the company will buy within the horizon, is e-mailed once.
+margin, for a product the company will buy within the horizon, is e-mailed once: judged after
+the automation cycle the window started has refreshed the forecasts and the advice.
 
 `price_opportunity_alerts` is a plain @sensor that walks the event log for new
 materializations of the `scraped_prices` windows (cursor: the last handled event storage id;
@@ -32,6 +33,7 @@ from procurement_pipeline.defs.alerts.sensors import (
     SEND_BUDGET_S,
     send_pending,
 )
+from procurement_pipeline.defs.automation.cycle_state import cycle_settled
 from procurement_pipeline.defs.prices.assets import scrape_windows, scraped_prices
 from procurement_pipeline.defs.resources import WarehouseResource
 from procurement_pipeline.lib.recommendations import (
@@ -54,6 +56,10 @@ OPPORTUNITY_KIND = "price_opportunity"
 MARGIN_ENV = "PROCUREMENT_OPPORTUNITY_MARGIN"
 KEY_PREFIX = "opportunity:"
 WINDOWS_PER_TICK = 12
+# A window is judged once the automation cycle it started (history, retraining, forecasts,
+# advice) has finished; if that cycle never settles (the chain is broken), judge it anyway
+# after this long against whatever forecasts exist.
+SETTLE_TIMEOUT = dt.timedelta(hours=8)
 # A pending opportunity e-mail that still cannot go out after this many ticks is left alone.
 MAX_ATTEMPTS = 10
 
@@ -162,6 +168,14 @@ def build_opportunity_sensor(mail_configured: bool, margin: float) -> dg.SensorD
             if record.partition_key is None:
                 cursor = record.storage_id
                 continue
+            settled = cycle_settled(context.instance, record.storage_id)
+            age = dt.datetime.now(dt.UTC).timestamp() - record.timestamp
+            if not settled and age < SETTLE_TIMEOUT.total_seconds():
+                context.log.info(
+                    f"window {record.partition_key}: waiting for its automation cycle to refresh "
+                    "the forecasts and the advice"
+                )
+                break
             window_start = window_start_of_partition(record.partition_key)
             try:
                 found = find_opportunities(engine, window_start, settings)

@@ -32,6 +32,13 @@ def dagster_run_url(base_url: str | None, run_id: str) -> str | None:
     return f"{base_url.rstrip('/')}/runs/{quote(run_id, safe='')}"
 
 
+def dagster_backfill_url(base_url: str | None, backfill_id: str) -> str | None:
+    """A backfill's page in the Dagster UI (an automation cycle is one backfill)."""
+    if not base_url:
+        return None
+    return f"{base_url.rstrip('/')}/runs/b/{quote(backfill_id, safe='')}"
+
+
 def _moves_text(title: str, moves: list[ProductMove]) -> list[str]:
     lines = [title]
     if not moves:
@@ -74,6 +81,7 @@ def build_retraining_succeeded_message(
     run_id: str | None = None,
     dagster_base_url: str | None = None,
     top_n: int = 5,
+    backfill_id: str | None = None,
 ) -> EmailMessage:
     """E-mail after retraining: counts, median MASE vs. naive, share beating the baselines,
     the largest expected moves, and the catalog PDF attached."""
@@ -97,6 +105,8 @@ def build_retraining_succeeded_message(
         ("Modelos que superam o sazonal ingênuo", format_pct(summary.share_beats_seasonal_naive)),
     ]
     run_url = dagster_run_url(dagster_base_url, run_id) if run_id else None
+    if backfill_id:
+        run_url = dagster_backfill_url(dagster_base_url, backfill_id)
 
     text_lines = [
         "Olá,",

@@ -115,12 +115,20 @@ def store_product_results(
     results: Sequence[TrainingResult],
     artifact_paths: Mapping[str, str],
     trained_at: datetime,
+    history_fingerprints: Mapping[str, str] | None = None,
 ) -> None:
     """Replace the registry row and forecast rows of each product in `results`, in one
-    transaction: re-training replaces, never duplicates."""
+    transaction: re-training replaces, never duplicates. ``history_fingerprints`` (sku ->
+    lib.history.fingerprint of the series trained on) is what change detection compares."""
     skus = [r.sku for r in results]
+    fingerprints = history_fingerprints or {}
     registry = [
-        {"sku": r.sku, **registry_row(r, trained_at, artifact_paths.get(r.sku))} for r in results
+        {
+            "sku": r.sku,
+            **registry_row(r, trained_at, artifact_paths.get(r.sku)),
+            "history_fingerprint": fingerprints.get(r.sku),
+        }
+        for r in results
     ]
     forecast_records = [
         {"sku": r.sku, **row} for r in results for row in forecast_rows(r, trained_at)

@@ -23,7 +23,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, case, false, func, select, true
 
-from procurement_pipeline.lib.warehouse.schema import daily_price_history, price_observations
+from procurement_pipeline.lib.history.fingerprint import history_fingerprints
+from procurement_pipeline.lib.warehouse.schema import (
+    daily_price_history,
+    price_observations,
+)
+from procurement_pipeline.lib.warehouse.schema import (
+    history_fingerprints as history_fingerprints_table,
+)
 
 CHUNK_ROWS = 50_000
 FETCH_ROWS = 200_000
@@ -302,8 +309,15 @@ def load_daily_history(engine: Engine, skus: Iterable[str] | None = None) -> pd.
 # --------------------------------------------------------------------------- writes
 
 
-def replace_daily_history(engine: Engine, daily_df: pd.DataFrame, built_at: datetime) -> int:
-    """Replace the whole ``daily_price_history`` table with ``daily_df`` in one transaction.
+def replace_daily_history(
+    engine: Engine,
+    daily_df: pd.DataFrame,
+    built_at: datetime,
+    fingerprints: pd.DataFrame | None = None,
+) -> int:
+    """Replace the whole ``daily_price_history`` table with ``daily_df``, and each product's
+    content fingerprint (``history_fingerprints``) with that of its new series, in one
+    transaction (``fingerprints``: history_fingerprints(daily_df), computed when not given).
     Returns the number of rows written."""
     missing = [c for c in DAILY_COLUMNS if c not in daily_df.columns]
     if missing:
@@ -337,9 +351,15 @@ def replace_daily_history(engine: Engine, daily_df: pd.DataFrame, built_at: date
         "value_source": daily_df["value_source"].astype(str).tolist(),
         "built_at": [stamp] * n,
     }
+    if fingerprints is None:
+        fingerprints = history_fingerprints(daily_df)
+    fingerprint_rows = [{**row, "built_at": built_at} for row in fingerprints.to_dict("records")]
     with engine.begin() as conn:
         conn.execute(daily_price_history.delete())
         _bulk_insert(conn, daily_price_history, columns, data)
+        conn.execute(history_fingerprints_table.delete())
+        if fingerprint_rows:
+            conn.execute(history_fingerprints_table.insert(), fingerprint_rows)
     return n
 
 

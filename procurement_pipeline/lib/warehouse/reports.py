@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, case, func, select, true
+from sqlalchemy import Engine, func, select, true
 
 from procurement_pipeline.lib.reporting.model import (
     GlobalReportData,
@@ -29,7 +29,7 @@ from procurement_pipeline.lib.warehouse.forecasts import (
 )
 from procurement_pipeline.lib.warehouse.history import load_daily_history, sku_chunks
 from procurement_pipeline.lib.warehouse.schema import (
-    daily_price_history,
+    history_fingerprints,
     model_registry,
     offers,
     price_observations,
@@ -260,52 +260,64 @@ def load_global_report_data(engine: Engine) -> GlobalReportData | None:
 # --------------------------------------------------------------------------- history changes
 
 
-def history_changes(engine: Engine, skus: Sequence[str] | None = None) -> pd.DataFrame:
-    """Per product with daily history: its fingerprint (last day, observed days) beside what
-    its registered model was trained on (train_end, points), and whether they differ.
+def history_changes(
+    engine: Engine, skus: Sequence[str] | None = None, code_version: str | None = None
+) -> pd.DataFrame:
+    """Per product (the given SKUs, else every active product): the content fingerprint of its
+    current cleaned history beside the one its registered model was trained on, and whether the
+    product needs retraining: never trained, the fingerprints differ (a product without history
+    has none), or its model came from another ``code_version`` (when given).
 
-    Columns sku, last_day, observed_days, train_end, points, changed. A product never trained
-    counts as changed. Computed in SQL (one GROUP BY over the daily history)."""
-    h, r = daily_price_history, model_registry
-    observed = func.sum(case((h.c.value_source == "observed", 1), else_=0))
+    Columns sku, days, last_day, fingerprint, trained_fingerprint, model_code_version,
+    changed. One query per chunk of SKUs."""
+    p, f, r = products, history_fingerprints, model_registry
     query = (
         select(
-            h.c.sku,
-            func.max(h.c.day).label("last_day"),
-            observed.label("observed_days"),
-            r.c.train_end,
-            r.c.points,
+            p.c.sku,
+            f.c.days,
+            f.c.last_day,
+            f.c.fingerprint,
+            r.c.history_fingerprint,
+            r.c.code_version,
             r.c.sku.label("registered"),
         )
-        .select_from(h.outerjoin(r, r.c.sku == h.c.sku))
-        .group_by(h.c.sku, r.c.sku, r.c.train_end, r.c.points)
-        .order_by(h.c.sku)
+        .select_from(p.outerjoin(f, f.c.sku == p.c.sku).outerjoin(r, r.c.sku == p.c.sku))
+        .order_by(p.c.sku)
     )
     rows: list[Any] = []
     with engine.connect() as conn:
         if skus is None:
-            rows = conn.execute(query).all()
+            rows = conn.execute(query.where(p.c.active == true())).all()
         else:
             for chunk in sku_chunks(skus):
-                rows += conn.execute(query.where(h.c.sku.in_(chunk))).all()
+                rows += conn.execute(query.where(p.c.sku.in_(chunk))).all()
     frame = pd.DataFrame(
         rows,
-        columns=["sku", "last_day", "observed_days", "train_end", "points", "registered"],
+        columns=[
+            "sku",
+            "days",
+            "last_day",
+            "fingerprint",
+            "trained_fingerprint",
+            "model_code_version",
+            "registered",
+        ],
     )
-    last_day = frame["last_day"].map(_date_or_none)
-    train_end = frame["train_end"].map(_date_or_none)
-    frame["observed_days"] = frame["observed_days"].astype(int)
-    changed = (
-        frame["registered"].isna()
-        | (last_day != train_end)
-        | (frame["observed_days"] != frame["points"].fillna(-1).astype(int))
-    )
-    frame["last_day"], frame["train_end"] = last_day, train_end
+    frame["last_day"] = frame["last_day"].map(_date_or_none)
+    frame["days"] = frame["days"].fillna(0).astype(int)
+    current = frame["fingerprint"].fillna("")
+    trained = frame["trained_fingerprint"].fillna("")
+    changed = frame["registered"].isna() | (current != trained)
+    if code_version is not None:
+        changed |= frame["registered"].notna() & (frame["model_code_version"] != code_version)
     frame["changed"] = changed.astype(bool)
     return frame.drop(columns="registered").reset_index(drop=True)
 
 
-def changed_products(engine: Engine, skus: Sequence[str] | None = None) -> list[str]:
-    """SKUs whose daily history changed since their model was trained (or never trained)."""
-    frame = history_changes(engine, skus)
+def changed_products(
+    engine: Engine, skus: Sequence[str] | None = None, code_version: str | None = None
+) -> list[str]:
+    """SKUs whose cleaned history differs from what their model was trained on (or never
+    trained, or trained by another code version when given); see history_changes."""
+    frame = history_changes(engine, skus, code_version)
     return frame.loc[frame["changed"], "sku"].astype(str).tolist()

@@ -150,6 +150,19 @@ daily_price_history = Table(
     **MYSQL_TABLE,
 )
 
+# The content fingerprint of each product's cleaned history, written in the same transaction
+# as daily_price_history: a product is retrained when its model's fingerprint differs.
+history_fingerprints = Table(
+    "history_fingerprints",
+    metadata,
+    Column("sku", String(64), ForeignKey("products.sku"), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("days", Integer, nullable=False),
+    Column("last_day", Date, nullable=False),
+    Column("built_at", DateTime, nullable=False),
+    **MYSQL_TABLE,
+)
+
 model_registry = Table(
     "model_registry",
     metadata,
@@ -167,6 +180,8 @@ model_registry = Table(
     Column("metrics", JSON, nullable=True),
     Column("artifact_path", String(512), nullable=True),
     Column("duration_s", Double, nullable=True),
+    # lib.history.fingerprint of the series the model was trained on (NULL: no history).
+    Column("history_fingerprint", String(64), nullable=True),
     Index(None, "status"),
     **MYSQL_TABLE,
 )

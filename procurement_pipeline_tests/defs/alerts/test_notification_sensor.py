@@ -4,9 +4,12 @@ exactly once across ticks and a restart, SMTP down then up, failure alerts."""
 from __future__ import annotations
 
 import io
+import time
 
 import dagster as dg
 import pytest
+from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
+from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
@@ -16,14 +19,18 @@ from sqlalchemy import delete, select
 
 from procurement_pipeline.defs import catalog, forecasting, history, reports
 from procurement_pipeline.defs.alerts.resources import NOT_CONFIGURED, MailerResource
-from procurement_pipeline.defs.alerts.sensors import (
-    RETRAINING_TAG,
-    build_notification_sensor,
-    retrain_job,
-)
+from procurement_pipeline.defs.alerts.sensors import build_notification_sensor
+from procurement_pipeline.defs.automation.jobs import retrain_job
+from procurement_pipeline.defs.forecasting.assets import product_price_models
+from procurement_pipeline.defs.partitions import products_partitions
 from procurement_pipeline.defs.prices.resources import MarketplaceResource
+from procurement_pipeline.defs.recommendations.assets import (
+    consumption_history,
+    purchase_recommendations,
+)
 from procurement_pipeline.defs.reports.assets import global_report, product_reports
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
+from procurement_pipeline.defs.tags import BACKFILL_TAG, CYCLE_TAG, RETRAINING_TAG
 from procurement_pipeline.lib.warehouse import create_warehouse_engine
 from procurement_pipeline.lib.warehouse.schema import sent_notifications
 from procurement_pipeline_tests.defs.reports.seed import MODEL_CONFIG, seeded_copy
@@ -35,6 +42,7 @@ from procurement_pipeline_tests.lib.notifications.conftest import (
 
 pytestmark = pytest.mark.slow
 SINGLE = "TEC-00001"
+CYCLE_BACKFILL = "cycle001"
 
 
 class Runs:
@@ -49,6 +57,7 @@ class Runs:
             forecasting.defs,
             reports.defs,
             dg.Definitions(
+                assets=[consumption_history, purchase_recommendations],
                 jobs=[retrain_job],
                 resources={**seeded.resources(), "marketplace": MarketplaceResource()},
             ),
@@ -82,8 +91,34 @@ class Runs:
         other = dg.materialize(
             [product_reports], instance=instance, resources=seeded.resources(), partition_key=SINGLE
         )
+        # An automation cycle: its runs carry the backfill's tag and are not mailed one by one;
+        # the finished backfill is mailed once.
+        in_cycle = dg.materialize(
+            [product_reports],
+            instance=instance,
+            resources=seeded.resources(),
+            partition_key=SINGLE,
+            tags={RETRAINING_TAG: "true", BACKFILL_TAG: CYCLE_BACKFILL},
+        )
+        cycle = PartitionBackfill.from_asset_graph_subset(
+            backfill_id=CYCLE_BACKFILL,
+            backfill_timestamp=time.time(),
+            tags={CYCLE_TAG: "1", RETRAINING_TAG: "true"},
+            dynamic_partitions_store=instance,
+            asset_graph_subset=AssetGraphSubset(
+                partitions_subsets_by_asset_key={
+                    product_price_models.key: products_partitions.subset_with_partition_keys(
+                        seeded.skus[:2]
+                    )
+                }
+            ),
+            title=None,
+            description=None,
+            run_config=None,
+        )
+        instance.add_backfill(cycle.with_status(BulkActionStatus.COMPLETED_SUCCESS))
         self.single, self.batch, self.failed = single.run_id, batch.run_id, failed.run_id
-        self.other = other.run_id
+        self.other, self.in_cycle = other.run_id, in_cycle.run_id
 
 
 @pytest.fixture(scope="module")
@@ -150,17 +185,24 @@ def test_each_run_emailed_exactly_once_across_ticks_and_a_restart(runs, ledger):
     with smtp_server() as (controller, handler):
         mailer = mailer_for(controller.port)
         first = tick(runs, mailer)
-        assert len(handler.messages) == 3
+        assert len(handler.messages) == 4
         rows = ledger_rows(ledger)
-        assert set(rows) == {runs.single, runs.batch, runs.failed}  # not the untagged run
+        # Not the untagged run, not the run inside the cycle: the cycle itself, once.
+        assert set(rows) == {runs.single, runs.batch, runs.failed, CYCLE_BACKFILL}
         assert {r["status"] for r in rows.values()} == {"sent"}
         assert all(r["attempts"] == 1 and r["sent_at"] for r in rows.values())
 
         second = tick(runs, mailer, first.cursor)
-        assert len(handler.messages) == 3 and second.cursor >= first.cursor
+        assert len(handler.messages) == 4 and second.cursor >= first.cursor
         # "Restart": a new process has no cursor and new resources; the ledger still says sent.
         tick(runs, mailer_for(controller.port), None)
-        assert len(handler.messages) == 3
+        assert len(handler.messages) == 4
+
+    (cycle,) = [m for _f, _to, m in handler.messages if f"/runs/b/{CYCLE_BACKFILL}" in str(m)]
+    name, pdf = pdf_attachment(cycle)
+    assert name.startswith("relatorio_catalogo_")
+    assert cycle["Subject"].startswith("Previsões de preços atualizadas")
+    assert rows[CYCLE_BACKFILL]["kind"] == "cycle_succeeded"
 
     (single,) = by_run(handler, runs.single)
     name, pdf = pdf_attachment(single)
@@ -190,10 +232,10 @@ def test_smtp_down_then_up_is_retried_never_lost_never_doubled(runs, ledger):
     port = free_port()
     down = tick(runs, mailer_for(port, timeout=2.0))  # nothing listens on the port
     rows = ledger_rows(ledger)
-    assert set(rows) == {runs.single, runs.batch, runs.failed}
+    assert set(rows) == {runs.single, runs.batch, runs.failed, CYCLE_BACKFILL}
     assert {r["status"] for r in rows.values()} == {"pending"}
     # The first transient failure ends the tick's sending: one attempt recorded, others wait.
-    assert sorted(r["attempts"] for r in rows.values()) == [0, 0, 1]
+    assert sorted(r["attempts"] for r in rows.values()) == [0, 0, 0, 1]
     assert all(r["last_error"] is None for r in rows.values() if r["attempts"] == 0)
     assert "failed" in next(r["last_error"] for r in rows.values() if r["attempts"])
 
@@ -206,14 +248,14 @@ def test_smtp_down_then_up_is_retried_never_lost_never_doubled(runs, ledger):
         assert {r["status"] for r in ledger_rows(ledger).values()} == {"pending"}
         # Back up: everything goes out once, on a later tick, without new runs.
         tick(runs, mailer, again.cursor)
-        assert len(handler.messages) == 3
+        assert len(handler.messages) == 4
         tick(runs, mailer, again.cursor)
         tick(runs, mailer, None)
-        assert len(handler.messages) == 3
+        assert len(handler.messages) == 4
     rows = ledger_rows(ledger)
     assert {r["status"] for r in rows.values()} == {"sent"}
-    # Two failed attempts (on different rows: the least tried goes first) + three deliveries.
-    assert sum(r["attempts"] for r in rows.values()) == 5
+    # Two failed attempts (on different rows: the least tried goes first) + four deliveries.
+    assert sum(r["attempts"] for r in rows.values()) == 6
 
 
 def test_unconfigured_mail_skips_with_the_reason(runs, ledger):

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from procurement_pipeline.defs.alerts.resources import NOT_CONFIGURED, MailerResource
 from procurement_pipeline.defs.alerts.sensors import RETRAIN_SUCCEEDED, RUN_FAILED
+from procurement_pipeline.defs.automation.cycle import cycle_observation
 from procurement_pipeline.defs.prices.assets import scrape_windows, scraped_prices
 from procurement_pipeline.defs.recommendations.assets import (
     consumption_history,
@@ -26,10 +27,11 @@ from procurement_pipeline.defs.recommendations.sensors import (
     parse_opportunity_key,
 )
 from procurement_pipeline.defs.resources import WarehouseResource
+from procurement_pipeline.lib.cycle import CyclePlan
 from procurement_pipeline.lib.recommendations import opportunity_key
 from procurement_pipeline.lib.warehouse.history import insert_observations
 from procurement_pipeline.lib.warehouse.notifications import pending_notifications
-from procurement_pipeline.lib.warehouse.schema import sent_notifications
+from procurement_pipeline.lib.warehouse.schema import forecasts, sent_notifications
 from procurement_pipeline_tests.defs.recommendations.seed import (
     PRICE_TODAY,
     TRUSTED,
@@ -68,8 +70,19 @@ def tiny(tmp_path):
         yield tiny
 
 
-def scrape(tiny, window: dt.datetime, prices: dict[str, float]) -> None:
-    """A window's observations, and the materialization event the sensor walks."""
+def settle_cycle(tiny) -> None:
+    """What the automation records after a window: the daily history rebuilt, then the cycle
+    planner's decision (here: nothing to retrain) on its timeline."""
+    tiny.instance.report_runless_asset_event(dg.AssetMaterialization("daily_price_history"))
+    history = tiny.instance.fetch_materializations(
+        dg.AssetKey("daily_price_history"), limit=1
+    ).records[0]
+    tiny.instance.report_runless_asset_event(cycle_observation(history.storage_id, CyclePlan()))
+
+
+def scrape(tiny, window: dt.datetime, prices: dict[str, float], settle: bool = True) -> None:
+    """A window's observations, and the materialization event the sensor walks (then, unless
+    ``settle`` is false, the automation cycle that window started)."""
     insert_observations(
         tiny.engine(),
         pd.DataFrame(
@@ -91,6 +104,8 @@ def scrape(tiny, window: dt.datetime, prices: dict[str, float]) -> None:
     tiny.instance.report_runless_asset_event(
         dg.AssetMaterialization(asset_key=scraped_prices.key, partition=key)
     )
+    if settle:
+        settle_cycle(tiny)
 
 
 def tick(tiny, mailer, cursor=None, margin=0.05):
@@ -152,6 +167,32 @@ def test_opportunity_emailed_exactly_once(tiny):
     assert "Esperar até" in body and "abaixo do limite inferior" in body
     # The run-outcome sensor never picks opportunity rows up (it sends only its own kinds).
     assert pending_notifications(tiny.engine(), kinds=(RETRAIN_SUCCEEDED, RUN_FAILED)) == []
+
+
+def test_a_window_is_judged_after_its_cycle_refreshed_the_forecasts(tiny):
+    """While the window's automation cycle has not finished, nothing is judged (the cursor
+    waits); once it has, the window is judged against the refreshed forecasts: here the
+    refreshed forecast no longer puts the price below its lower bound, so nothing is sent."""
+    window = dt.datetime.combine(tiny.today - dt.timedelta(days=1), dt.time(16))
+    price = round((PRICE_TODAY[TRUSTED] * 1.01 - 1.0) * 0.80, 2)  # an opportunity today
+    scrape(tiny, window, {TRUSTED: price}, settle=False)
+    with smtp_server() as (controller, handler):
+        mailer = mailer_for(controller.port)
+        waiting = tick(tiny, mailer)
+        assert handler.messages == [] and ledger(tiny) == {}
+        assert waiting.cursor is None  # the window is not passed over
+        # The cycle retrains: the forecast now expects the product at that price.
+        engine = tiny.engine()
+        with engine.begin() as conn:
+            conn.execute(
+                forecasts.update()
+                .where(forecasts.c.sku == TRUSTED)
+                .values(yhat=price, yhat_lower=price * 0.9, yhat_upper=price * 1.1)
+            )
+        settle_cycle(tiny)
+        judged = tick(tiny, mailer, waiting.cursor)
+        assert judged.cursor is not None
+        assert handler.messages == [] and ledger(tiny) == {}
 
 
 def test_smtp_down_keeps_it_pending_then_sends_once(tiny):
