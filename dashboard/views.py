@@ -8,8 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data
+from dashboard.text import md
 from procurement_pipeline.lib import artifacts
 from procurement_pipeline.lib.clock import utcnow
+from procurement_pipeline.lib.export import neutralize_formulas
 from procurement_pipeline.lib.recommendations.messages import ACTION_LABELS
 from procurement_pipeline.lib.reporting.formatting import (
     MISSING,
@@ -240,7 +242,7 @@ def _offers_section(url: str, sku: str) -> None:
             "Título": offers["title"],
             "Patrocinada": offers["sponsored"].map(lambda v: "Sim" if v else "Não"),
             "Relevante": offers["relevant"].map(lambda v: "Sim" if v else "Não"),
-            "Link": offers["url"],
+            "Link": offers["url"].map(_http_link),
         }
     )
     st.dataframe(
@@ -249,6 +251,13 @@ def _offers_section(url: str, sku: str) -> None:
         width="stretch",
         column_config={"Link": st.column_config.LinkColumn("Link", display_text="abrir")},
     )
+
+
+def _http_link(url: Any) -> str | None:
+    """Scraped offer URLs become links only when they are http(s): never javascript: or data:."""
+    if isinstance(url, str) and url.strip().lower().startswith(("https://", "http://")):
+        return url.strip()
+    return None
 
 
 def _report_download(sku: str) -> None:
@@ -278,9 +287,10 @@ def product_view(url: str) -> None:
     series = data.product_series(url, sku)
     forecasts = data.product_forecasts(url, sku)
 
-    st.header(product["name"])
+    # Catalog text goes through md(): Markdown in a name must not become a link or an image.
+    st.header(md(product["name"]), anchor=False)
     st.caption(
-        f"SKU {sku} · categoria {product['category']} · unidade {product['unit']} · "
+        f"SKU {md(sku)} · categoria {md(product['category'])} · unidade {md(product['unit'])} · "
         f"preço de referência {format_brl(product['reference_price'])}"
     )
     real = series[~series["is_synthetic"]]
@@ -314,7 +324,8 @@ def product_view(url: str) -> None:
     if status in ("skipped", "failed"):
         label = STATUS_LABELS[status]
         st.warning(
-            f"Modelo {label} para este produto. Motivo: {registry.get('reason') or 'não informado'}"
+            f"Modelo {label} para este produto. "
+            f"Motivo: {md(registry.get('reason')) or 'não informado'}"
         )
         st.caption(
             f"Sem previsão: {format_int(len(real))} dias com preço real, "
@@ -370,7 +381,7 @@ def _global_section(url: str) -> None:
     if model["status"] != "trained":
         st.warning(
             f"Último modelo global {STATUS_LABELS.get(model['status'], model['status'])}: "
-            f"{model.get('reason') or 'sem motivo informado'}"
+            f"{md(model.get('reason')) or 'sem motivo informado'}"
         )
     holdout_days = metrics.get("holdout_days", model.get("holdout_days"))
     cols = st.columns(4)
@@ -495,8 +506,10 @@ def buy_table(recommendations: pd.DataFrame) -> pd.DataFrame:
 
 def buy_csv(table: pd.DataFrame) -> bytes:
     """CSV as Excel in Brazil opens it: UTF-8 with BOM, ';' between fields, decimal comma,
-    dates aaaa-mm-dd."""
-    return table.to_csv(index=False, sep=";", decimal=",", float_format="%.2f").encode("utf-8-sig")
+    dates aaaa-mm-dd; text a spreadsheet would run as a formula starts with a ' (CSV
+    injection)."""
+    safe = neutralize_formulas(table)  # text cells only: negative numbers stay numbers
+    return safe.to_csv(index=False, sep=";", decimal=",", float_format="%.2f").encode("utf-8-sig")
 
 
 def buy_view(url: str) -> None:
