@@ -10,6 +10,7 @@ followed an event has finished and nothing is queued or running.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import signal
 import socket
@@ -25,12 +26,14 @@ import dagster as dg
 from dagster._core.execution.backfill import BulkActionsFilter
 from dagster._core.scheduler.instigation import InstigatorType, TickStatus
 from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES
+from dagster._core.storage.tags import PARTITION_NAME_TAG
 
 from procurement_pipeline.defs.automation.cycle_state import IN_PROGRESS_BACKFILL, cycle_settled
 
 BIN = Path(sys.executable).parent
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKSPACE = REPO_ROOT / "workspace.yaml"
+SCRAPE_SCHEDULE = "scrape_every_8_hours"
 
 
 def free_port() -> int:
@@ -232,7 +235,31 @@ def wait_until_quiet(
         time.sleep(poll_s)
 
 
-def _utc(timestamp: float):
-    import datetime as dt
-
+def _utc(timestamp: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC)
+
+
+def scheduled_scrape(
+    instance: dg.DagsterInstance, defs: dg.Definitions, at: dt.datetime | None = None
+) -> dg.RunRequest:
+    """The run request `scrape_every_8_hours` makes at its tick ``at`` (default: now): the
+    window that just closed, with the schedule's tags."""
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=at or dt.datetime.now(dt.UTC)
+    )
+    schedule = defs.resolve_schedule_def(SCRAPE_SCHEDULE)
+    (request,) = schedule.evaluate_tick(context).run_requests
+    return request
+
+
+def launch_through_webserver(servers: Servers, request: dg.RunRequest, job_name: str) -> str:
+    """Submit ``request`` to the webserver (GraphQL), as the daemon submits a schedule's run:
+    queued, then launched by the run coordinator. Returns the run id."""
+    from dagster_graphql import DagsterGraphQLClient
+
+    port = int(str(servers.url).rsplit(":", 1)[1])
+    client = DagsterGraphQLClient("127.0.0.1", port_number=port, timeout=120)
+    tags = dict(request.tags)
+    if request.partition_key:
+        tags[PARTITION_NAME_TAG] = request.partition_key
+    return client.submit_job_execution(job_name, run_config={}, tags=tags)

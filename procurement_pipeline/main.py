@@ -13,7 +13,6 @@ Every run shows up in `make dev`'s UI afterwards.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 import time
@@ -28,7 +27,6 @@ from dagster._core.storage.tags import (
 from procurement_pipeline.defs.alerts.sensors import run_error_text
 from procurement_pipeline.defs.automation.cycle import history_automation_sensor
 from procurement_pipeline.defs.catalog.assets import product_catalog
-from procurement_pipeline.defs.prices import scrape_schedule
 from procurement_pipeline.defs.prices.assets import demo_price_history, scraped_prices
 from procurement_pipeline.defs.recommendations.assets import consumption_history
 from procurement_pipeline.lib import settings
@@ -36,6 +34,7 @@ from procurement_pipeline.lib.logging import configure_logging
 from procurement_pipeline.lib.warehouse import display_url
 from procurement_pipeline.local_dagster import (
     dagster_servers,
+    scheduled_scrape,
     wait_for_sensor_tick,
     wait_until_quiet,
 )
@@ -109,17 +108,6 @@ def print_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
         error, _steps = run_error_text(instance, run.run_id)
         print(f"    error: {error.strip()[:2000]}")
     sys.stdout.flush()
-
-
-def scheduled_scrape(instance: dg.DagsterInstance, defs: dg.Definitions) -> dg.RunRequest:
-    """The run request `scrape_every_8_hours` makes at its latest tick: the window that just
-    closed, with the schedule's tags."""
-    context = dg.build_schedule_context(
-        instance=instance, scheduled_execution_time=dt.datetime.now(dt.UTC)
-    )
-    schedule = defs.resolve_schedule_def(scrape_schedule.name)
-    (request,) = schedule.evaluate_tick(context).run_requests
-    return request
 
 
 def main() -> int:
