@@ -34,6 +34,11 @@ BIN = Path(sys.executable).parent
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKSPACE = REPO_ROOT / "workspace.yaml"
 SCRAPE_SCHEDULE = "scrape_every_8_hours"
+# Read by Dagster in whichever process creates a run (the daemon for backfills): one
+# ASSET_MATERIALIZATION_PLANNED event per asset for a run over a range of product partitions
+# instead of one per partition. Measured: a backfill run of 500 products took ~70 s to submit
+# on the SQLite instance. Also set by the Makefile and the Docker image.
+DAGSTER_PROCESS_ENV = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "1"}
 
 
 def free_port() -> int:
@@ -109,6 +114,7 @@ def dagster_servers(
             str(BIN / "dagster-webserver"),
             *("-w", str(WORKSPACE), "-h", "127.0.0.1", "-p", str(webserver_port)),
         ]
+    env = {**DAGSTER_PROCESS_ENV, **env}
     processes: list[subprocess.Popen] = []
     try:
         for name, command in commands.items():
