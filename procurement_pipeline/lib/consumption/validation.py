@@ -12,20 +12,35 @@ returned unless the whole file is valid, so nothing is ever half loaded.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import math
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
-from procurement_pipeline.lib.validation import FileValidationError, Problem, decode_utf8
+from procurement_pipeline.lib.validation import (
+    SAME_SKU_NOTE,
+    CsvRecords,
+    FileValidationError,
+    Problem,
+    numeric_limit,
+    plain,
+    shown,
+    sku_key,
+)
+from procurement_pipeline.lib.warehouse.schema import consumption_history
 
 REQUIRED_COLUMNS = ("date", "sku", "quantity")
-MAX_SKU_LENGTH = 64
+# Bounds are the warehouse's column types.
+MAX_SKU_LENGTH = consumption_history.c.sku.type.length
+MAX_QUANTITY = numeric_limit(
+    consumption_history.c.quantity.type.precision, consumption_history.c.quantity.type.scale
+)
 
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _BR = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -65,6 +80,10 @@ def parse_quantity(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _delimiter(first_line: str) -> str:
+    return ";" if first_line.count(";") > first_line.count(",") else ","
+
+
 def parse_consumption(
     raw: bytes, source: str = "<consumption>", known_skus: Iterable[str] | None = None
 ) -> pd.DataFrame:
@@ -72,88 +91,97 @@ def parse_consumption(
     sorted by (day, sku). Raise :class:`ConsumptionValidationError` listing every problem.
 
     ``known_skus``: when given, SKUs outside it are errors (the catalog must know them).
+    SKUs are compared as the warehouse (MySQL utf8mb4_unicode_ci) compares them: ``tec-1`` and
+    ``TEC-1`` on the same day are a duplicate, and ``tec-1`` for a catalog ``TEC-1`` is an error
+    that names the catalog's spelling.
     """
-    if not raw.strip():
+    return _parse(io.BytesIO(raw), source, known_skus)
+
+
+def _parse(stream: BinaryIO, source: str, known_skus: Iterable[str] | None) -> pd.DataFrame:
+    records = CsvRecords(stream, normalize=lambda h: h.strip().lower())
+    header = records.read_header(_delimiter)
+    if header is None or records.empty:
+        if records.problems:  # not UTF-8, or a first line too long
+            raise ConsumptionValidationError(source, records.problems, records.stopped)
         raise ConsumptionValidationError(
             source, [ConsumptionProblem(None, None, "the file is empty")]
         )
-    text = decode_utf8(raw, source, ConsumptionValidationError)
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ConsumptionValidationError(
-            source,
-            [ConsumptionProblem(1, c, "missing column (header must name it)") for c in missing],
-        )
-    reader.fieldnames = header
+    header_problems = header.problems(REQUIRED_COLUMNS)
+    if header_problems:
+        raise ConsumptionValidationError(source, header_problems)
+    index = {c: header.index(c) for c in REQUIRED_COLUMNS}
+    width = len(header.names)
     known = None if known_skus is None else {str(s) for s in known_skus}
+    known_spelling = None if known is None else {sku_key(s): s for s in sorted(known)}
 
-    problems: list[ConsumptionProblem] = []
     days: list[dt.date] = []
     skus: list[str] = []
     quantities: list[float] = []
-    first_line_of: dict[tuple[dt.date, str], int] = {}
-    for row in reader:
-        line = reader.line_num
-        if None in row:
-            problems.append(ConsumptionProblem(line, None, "more values than columns"))
+    # (day, SKU key as MySQL compares) -> (first line, spelling there).
+    first_line_of: dict[tuple[dt.date, str], tuple[int, str]] = {}
+    for line, row in records.rows():
+        if len(row) > width:
+            records.add(line, None, "more values than columns")
             continue
-        date_text = (row.get("date") or "").strip()
-        sku = (row.get("sku") or "").strip()
-        qty_text = (row.get("quantity") or "").strip()
+        date_text, sku, qty_text = (
+            (row[index[c]] if index[c] < len(row) else "").strip() for c in REQUIRED_COLUMNS
+        )
         if not (date_text or sku or qty_text):
             continue  # a blank line at the end of an ERP export
-        row_problems: list[ConsumptionProblem] = []
         day = parse_date(date_text)
         if day is None:
-            row_problems.append(
-                ConsumptionProblem(
-                    line, "date", f"'{date_text}' is not a date (use aaaa-mm-dd or dd/mm/aaaa)"
-                )
+            records.add(
+                line, "date", f"'{shown(date_text)}' is not a date (use aaaa-mm-dd or dd/mm/aaaa)"
             )
         if not sku:
-            row_problems.append(ConsumptionProblem(line, "sku", "is empty"))
+            records.add(line, "sku", "is empty")
         elif len(sku) > MAX_SKU_LENGTH:
-            row_problems.append(
-                ConsumptionProblem(line, "sku", f"longer than {MAX_SKU_LENGTH} characters")
-            )
+            records.add(line, "sku", f"longer than {MAX_SKU_LENGTH} characters")
         elif known is not None and sku not in known:
-            row_problems.append(
-                ConsumptionProblem(line, "sku", f"unknown SKU '{sku}' (not in the catalog)")
+            spelled = known_spelling.get(sku_key(sku))
+            hint = (
+                f"the catalog has '{spelled}': use the same spelling"
+                if spelled
+                else "not in the catalog"
             )
+            records.add(line, "sku", f"unknown SKU '{sku}' ({hint})")
         quantity = parse_quantity(qty_text)
         if quantity is None:
-            row_problems.append(
-                ConsumptionProblem(line, "quantity", f"'{qty_text}' is not a number")
-            )
+            records.add(line, "quantity", f"'{shown(qty_text)}' is not a number")
         elif quantity < 0:
-            row_problems.append(ConsumptionProblem(line, "quantity", f"{qty_text} is negative"))
-        if day is not None and sku:
-            key = (day, sku)
+            records.add(line, "quantity", f"{shown(qty_text)} is negative")
+        elif Decimal(qty_text.replace(",", ".")) > MAX_QUANTITY:
+            records.add(
+                line,
+                "quantity",
+                f"{shown(qty_text)} is too large (at most {plain(MAX_QUANTITY)})",
+            )
+        if day is not None and sku and len(sku) <= MAX_SKU_LENGTH:
+            key = (day, sku_key(sku))
             if key in first_line_of:
-                row_problems.append(
-                    ConsumptionProblem(
-                        line,
-                        "sku",
-                        f"duplicate line for SKU '{sku}' on {day.isoformat()} "
-                        f"(first at line {first_line_of[key]})",
-                    )
+                first, first_sku = first_line_of[key]
+                where = (
+                    f"first at line {first}"
+                    if first_sku == sku
+                    else f"first at line {first} as '{first_sku}'; {SAME_SKU_NOTE}"
+                )
+                records.add(
+                    line,
+                    "sku",
+                    f"duplicate line for SKU '{sku}' on {day.isoformat()} ({where})",
                 )
             else:
-                first_line_of[key] = line
-        if row_problems:
-            problems.extend(row_problems)
-            continue
+                first_line_of[key] = (line, sku)
+        if records.problems:
+            continue  # once anything is wrong nothing is returned: keep nothing
         days.append(day)
         skus.append(sku)
         quantities.append(quantity)
-    if not problems and not days:
-        problems.append(ConsumptionProblem(None, None, "the file has a header but no lines"))
-    if problems:
-        raise ConsumptionValidationError(source, problems)
+    if not records.problems and not days:
+        records.add(None, None, "the file has a header but no lines")
+    if records.problems:
+        raise ConsumptionValidationError(source, records.problems, records.stopped)
     frame = pd.DataFrame(
         {
             "day": pd.Series(days, dtype=object),
@@ -167,9 +195,10 @@ def parse_consumption(
 def read_consumption(path: str | Path, known_skus: Iterable[str] | None = None) -> pd.DataFrame:
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        stream = path.open("rb")
     except OSError as exc:
         raise ConsumptionValidationError(
             str(path), [ConsumptionProblem(None, None, f"cannot read: {exc}")]
         ) from None
-    return parse_consumption(raw, source=str(path), known_skus=known_skus)
+    with stream:
+        return _parse(stream, str(path), known_skus)

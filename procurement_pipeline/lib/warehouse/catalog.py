@@ -8,8 +8,13 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import Engine, bindparam, select, update
 
-from procurement_pipeline.lib.catalog.validation import CatalogProduct
+from procurement_pipeline.lib.catalog.validation import (
+    CatalogProblem,
+    CatalogProduct,
+    CatalogValidationError,
+)
 from procurement_pipeline.lib.clock import utcnow
+from procurement_pipeline.lib.validation import SAME_SKU_NOTE, sku_key
 from procurement_pipeline.lib.warehouse.schema import products
 
 _COMPARED = (
@@ -53,12 +58,18 @@ def upsert_catalog(engine: Engine, catalog: list[CatalogProduct]) -> CatalogUpse
 
     One transaction: on any error the warehouse is left exactly as it was. History of a
     deactivated product is kept; it comes back to life if it reappears in the CSV.
+
+    SKUs are compared as MySQL's utf8mb4_unicode_ci compares them, on every backend: a file SKU
+    that is an existing SKU spelled differently (``tec-00001`` for ``TEC-00001``) raises
+    :class:`CatalogValidationError` naming its line, before anything is written (on MySQL it
+    would be a duplicate key, on SQLite a second product).
     """
     now = utcnow()
     result = CatalogUpsertResult()
     incoming = {p.sku: p for p in catalog}
     with engine.begin() as conn:
         existing = {row.sku: row for row in conn.execute(select(products))}
+        _refuse_respelled_skus(catalog, existing)
         to_insert, to_update = [], []
         for sku, product in incoming.items():
             row = product.as_row()
@@ -97,6 +108,29 @@ def upsert_catalog(engine: Engine, catalog: list[CatalogProduct]) -> CatalogUpse
                 .values(active=False, deactivated_at=now, updated_at=now)
             )
     return result
+
+
+def _refuse_respelled_skus(catalog: list[CatalogProduct], existing: dict) -> None:
+    spelled: dict[str, str] = {}
+    for sku in sorted(existing):
+        spelled.setdefault(sku_key(sku), sku)
+    problems = []
+    for product in catalog:
+        if product.sku in existing:
+            continue
+        other = spelled.get(sku_key(product.sku))
+        if other is not None:
+            problems.append(
+                CatalogProblem(
+                    product.line,
+                    "sku",
+                    f"SKU '{product.sku}' is the SKU '{other}' already in the warehouse "
+                    f"({SAME_SKU_NOTE}); use '{other}'",
+                )
+            )
+    if problems:
+        source = next((p.source for p in catalog if p.source), None) or "<catalog>"
+        raise CatalogValidationError(source, problems)
 
 
 def load_products(engine: Engine, *, active_only: bool = True) -> pd.DataFrame:
