@@ -16,8 +16,6 @@ import csv
 import math
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -41,6 +39,7 @@ from procurement_pipeline.defs.resources import ArtifactStoreResource, Warehouse
 from procurement_pipeline.lib import artifacts
 from procurement_pipeline.lib.warehouse import create_warehouse_engine
 from procurement_pipeline.lib.warehouse.schema import model_registry
+from procurement_pipeline.local_dagster import free_port, session_members, stop_sessions
 from procurement_pipeline_tests.conftest import REPO_ROOT
 from procurement_pipeline_tests.dashboard.browser import ensure_chromium, headless_chromium
 
@@ -95,49 +94,6 @@ class Stack:
     artifact_root: Path
     env: dict[str, str]
     logs: Path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def session_members(session_ids: set[int]) -> list[tuple[int, str]]:
-    """Live processes (pid, command) whose session is one the test started."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2 :].split()
-            state, sid = fields[0], int(fields[3])
-            if sid in session_ids and state != "Z":
-                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
-                found.append((int(entry.name), cmd))
-        except (OSError, ValueError):
-            continue
-    return found
-
-
-def stop_sessions(processes: list[subprocess.Popen], timeout: float = 20) -> None:
-    """SIGTERM each session the test started, SIGKILL what is left, reap the leaders."""
-    sessions = {p.pid for p in processes}
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while session_members(sessions) and time.monotonic() < deadline:
-        for process in processes:
-            process.poll()
-        time.sleep(0.2)
-    for pid, _ in session_members(sessions):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    for process in processes:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=10)
 
 
 def log_tail(path: Path, chars: int = 4000) -> str:
