@@ -4,13 +4,10 @@ page at a few milliseconds and its page count predictable."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from reportlab import rl_config
 from reportlab.lib import colors
@@ -18,6 +15,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
+# The artifact store's atomic writer, re-exported for the report builders: its temporary file
+# gets the mode open() gives (0666 & ~umask), not mkstemp's 0600, so a dashboard or backup job
+# running as another user can read the PDFs.
+from procurement_pipeline.lib.artifacts import atomic_path as atomic_path
 from procurement_pipeline.lib.reporting.formatting import format_datetime_br
 
 # Compressed streams stay binary: ASCII85 only makes files 25% larger and, without reportlab's
@@ -31,23 +32,6 @@ FOOTER_H = 22.0
 HEADER_BG = colors.HexColor("#1f4e79")
 ZEBRA = colors.HexColor("#f2f5f9")
 MUTED = colors.HexColor("#555555")
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path in the target's folder; os.replace it over the target on success."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
 
 
 def fit_text(text: str, font: str, size: float, width: float, canvas: Canvas) -> str:
