@@ -36,6 +36,10 @@ def product_catalog(
 ) -> dg.MaterializeResult:
     try:
         catalog = read_catalog(config.csv_path)
+        engine = warehouse.get_engine()
+        # The upsert validates too: a SKU that is a warehouse SKU spelled differently (case,
+        # accents) is refused before anything is written.
+        result = upsert_catalog(engine, catalog)
     except CatalogValidationError as exc:
         # A Failure shows the analyst every problem in the UI, without a Python traceback.
         raise dg.Failure(
@@ -46,8 +50,6 @@ def product_catalog(
             },
             allow_retries=False,
         ) from exc
-    engine = warehouse.get_engine()
-    result = upsert_catalog(engine, catalog)
 
     # Two databases, no shared transaction: reconcile with the warehouse's active catalog
     # every run (not just what this upsert changed), so an earlier crash is repaired too.
