@@ -258,6 +258,19 @@ def scheduled_scrape(
     return request
 
 
+def materialization_id(instance: dg.DagsterInstance, run_id: str, key: dg.AssetKey) -> int:
+    """The storage id of the materialization of ``key`` by run ``run_id``, in the asset index
+    (what sensors' cursors and fetch_materializations use: on the SQLite instance the ids of
+    get_records_for_run are per-run-shard ids and compare with nothing else)."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key), limit=100, ascending=False
+    ).records
+    for record in records:
+        if record.run_id == run_id:
+            return record.storage_id
+    raise LookupError(f"run {run_id} has no materialization of {key.to_user_string()}")
+
+
 def launch_through_webserver(servers: Servers, request: dg.RunRequest, job_name: str) -> str:
     """Submit ``request`` to the webserver (GraphQL), as the daemon submits a schedule's run:
     queued, then launched by the run coordinator. Returns the run id."""

@@ -34,6 +34,7 @@ from procurement_pipeline.lib.logging import configure_logging
 from procurement_pipeline.lib.warehouse import display_url
 from procurement_pipeline.local_dagster import (
     dagster_servers,
+    materialization_id,
     scheduled_scrape,
     wait_for_sensor_tick,
     wait_until_quiet,
@@ -144,17 +145,11 @@ def main() -> int:
             print_run(instance, result.dagster_run)
             if not result.success:
                 return 1
-            (scrape_event,) = [
-                e
-                for e in instance.get_records_for_run(
-                    result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
-                ).records
-                if e.asset_materialization.asset_key == scraped_prices.key
-            ]
+            scrape_event = materialization_id(instance, result.run_id, scraped_prices.key)
             print("==> The automation takes over (the same sensors and backfills as production)")
             quiet = wait_until_quiet(
                 instance,
-                scrape_event.storage_id,
+                scrape_event,
                 since=since,
                 servers=servers,
                 on_run_finished=lambda run: print_run(instance, run),

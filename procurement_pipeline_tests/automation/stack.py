@@ -32,6 +32,7 @@ from procurement_pipeline.local_dagster import (
     Quiet,
     Servers,
     launch_through_webserver,
+    materialization_id,
     scheduled_scrape,
     wait_for_sensor_tick,
     wait_until_quiet,
@@ -90,14 +91,7 @@ class Stack:
             time.sleep(1)
         run = self.instance.get_run_by_id(run_id)
         assert run.status == dg.DagsterRunStatus.SUCCESS, self.servers.log_tail("dagster-daemon")
-        (event,) = [
-            e
-            for e in self.instance.get_records_for_run(
-                run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
-            ).records
-            if e.asset_materialization.asset_key == scraped_prices.key
-        ]
-        return run_id, event.storage_id, launched
+        return run_id, materialization_id(self.instance, run_id, scraped_prices.key), launched
 
     def quiet_after(self, storage_id: int, since: float) -> Quiet:
         return wait_until_quiet(
