@@ -42,6 +42,7 @@ from procurement_pipeline.defs.prices.assets import SCRAPING_TAG
 from procurement_pipeline.lib.scraping.demo_market import DemoMarketPages
 from procurement_pipeline.lib.scraping.server import Fault, ScraperAPIServer
 from procurement_pipeline.lib.warehouse import create_warehouse_engine, migrate
+from procurement_pipeline.local_dagster import free_port, session_members, stop_sessions
 from procurement_pipeline_tests.conftest import (
     MYSQL_HOST,
     MYSQL_PASSWORD,
@@ -54,12 +55,6 @@ from procurement_pipeline_tests.defs.prices.support import (
     clean_window,
     load_catalog,
     partition_key,
-)
-from procurement_pipeline_tests.deploy.test_server_backfill import (
-    free_port,
-    log_tail,
-    session_members,
-    stop_sessions,
 )
 
 BIN = Path(sys.executable).parent
@@ -220,6 +215,10 @@ class Stack:
                 log = log_tail(self.root / "code_server.log")
                 pytest.fail(f"code server did not start:\n{log}")
             time.sleep(1)
+
+
+def log_tail(path: Path, chars: int = 4000) -> str:
+    return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
 
 
 def parent_of(pid: int) -> int:
