@@ -16,6 +16,7 @@ import uuid
 import dagster as dg
 import pytest
 
+from procurement_pipeline.defs.alerts.sensors import run_error_text
 from procurement_pipeline.defs.tags import CYCLE_TAG, RETRAINING_TAG
 from procurement_pipeline.lib import artifacts
 from procurement_pipeline.local_dagster import (
@@ -66,6 +67,17 @@ def wait_for_mail(handler, count: int, timeout: float = MAIL_WAIT_S) -> None:
 
 def subjects(handler) -> list[str]:
     return [str(m["Subject"]) for _f, _to, m in handler.messages]
+
+
+def failures(instance, runs) -> str:
+    """The errors of the runs that did not succeed (for assertion messages)."""
+    lines = []
+    for run in runs:
+        if run.status != dg.DagsterRunStatus.SUCCESS:
+            assets = sorted(k.to_user_string() for k in run.asset_selection or ())
+            error = run_error_text(instance, run.run_id)[0][-1500:]
+            lines.append(f"{run.run_id[:8]} {run.status.value} {assets}: {error}")
+    return "\n".join(lines)
 
 
 def cycle_backfills(instance, since: float):
@@ -151,7 +163,7 @@ def test_a_scheduled_window_flows_to_advice_reports_and_one_email_on_mariadb(
                 assert cycle.status.value == "COMPLETED_SUCCESS"
                 assert cycle.tags[RETRAINING_TAG] == "true"
                 assert len(quiet.runs) <= MAX_RUNS_PER_WINDOW, [r.job_name for r in quiet.runs]
-                assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in quiet.runs)
+                assert not failures(instance, quiet.runs), failures(instance, quiet.runs)
                 assert (stack.artifact_root / artifacts.CATALOG_REPORT).stat().st_mtime > launched
                 # Exactly one retraining e-mail, with the catalog report attached.
                 wait_for_mail(handler, 2)
@@ -192,7 +204,7 @@ def test_without_smtp_everything_but_email_runs_on_the_embedded_instance(tmp_pat
             assert stack.trained_after(launched) == set(skus)
             for name in ONCE_PER_CYCLE:
                 assert stack.latest_id(name) > scrape_event, name
-            assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in quiet.runs)
+            assert not failures(instance, quiet.runs), failures(instance, quiet.runs)
             assert len(quiet.runs) <= MAX_RUNS_PER_WINDOW
             # The e-mail sensors stay stopped (their description says why); nothing else does.
             assert not sensor_ticked(instance, "email_run_outcomes")
@@ -242,7 +254,7 @@ def test_a_failure_mid_chain_alerts_once_and_the_next_cycle_completes(tmp_path):
                 changed = {sku for sku in after if after[sku] != before.get(sku)}
                 assert changed <= set(changing)
                 assert stack.trained_after(launched) == changed  # nothing retrained twice
-                assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in quiet.runs)
+                assert not failures(instance, quiet.runs), failures(instance, quiet.runs)
                 assert stack.latest_id("global_price_model") > scrape_event
                 assert stack.latest_id("global_report") > scrape_event
                 assert (stack.artifact_root / artifacts.GLOBAL_MODEL).is_file()
