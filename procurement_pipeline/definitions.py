@@ -26,5 +26,7 @@ defs = dg.Definitions.merge(
     reports.defs,
     alerts.defs,
     automation.defs,
-    dg.Definitions(resources=default_resources()),
+    # One process per run: a run's steps follow each other anyway (training and reports run
+    # their own process pools), and a subprocess per step costs its Dagster and Prophet imports.
+    dg.Definitions(resources=default_resources(), executor=dg.in_process_executor),
 )
