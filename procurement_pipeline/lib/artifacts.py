@@ -2,6 +2,12 @@
 
 Paths stored in the warehouse are relative to the root, so the same rows work on another
 machine or container that mounts the store elsewhere. Every write is atomic.
+
+Model files are never overwritten: each training run writes its files under a name of its own
+(its training id, :func:`new_training_id`), and the warehouse transaction that records the
+training is what makes a row point at them. A run that dies before its commit leaves only files
+no row points to; :func:`sweep_unreferenced` removes those once they are old enough that no
+running training can still be about to commit them (:data:`UNREFERENCED_MIN_AGE_S`).
 """
 
 from __future__ import annotations
@@ -9,9 +15,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+
+from procurement_pipeline.lib.logging import get_logger
+
+_log = get_logger(__name__)
 
 # What open(path, "w") asks for: the kernel then applies the process umask (and a default ACL
 # of the folder, if any), so an artifact is as readable as any file the user writes. mkstemp
@@ -85,17 +98,104 @@ class ArtifactStore:
         data = json.dumps(payload, indent=2, ensure_ascii=False, default=str).encode("utf-8")
         return self.write_bytes(relative, data)
 
+    def remove(self, relatives: Iterable[str]) -> list[str]:
+        """Delete these files (relative paths). Housekeeping after a commit: a file already
+        gone is skipped, one that cannot be deleted is logged and left for
+        :func:`sweep_unreferenced`. Returns the paths removed."""
+        removed = []
+        for relative in relatives:
+            try:
+                self.path(relative).unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                _log.warning("artifact_not_removed", path=relative, error=str(exc))
+                continue
+            removed.append(relative)
+        return removed
+
 
 # Where things live inside the store (relative, POSIX). One place, read by the assets, the
 # reports and the dashboard.
-GLOBAL_MODEL = "models/global/prophet_model.json"
-GLOBAL_METADATA = "models/global/global_metadata.json"
+PRODUCT_MODELS = "models/products"
+GLOBAL_MODELS = "models/global"
+MODEL_FOLDERS = (PRODUCT_MODELS, GLOBAL_MODELS)
 CATALOG_REPORT = "reports/catalog_report.pdf"
 GLOBAL_REPORT = "reports/global_report.pdf"
 
+# A file no warehouse row points to, older than this, is a leftover (a run that died between
+# writing its model files and committing, or after committing and before removing what it
+# superseded). Younger ones may belong to a training that is about to commit: a run writes
+# its files after its last fit and commits seconds later (a lock wait is at most a minute).
+UNREFERENCED_MIN_AGE_S = 3600.0
 
-def product_model_path(sku: str) -> str:
-    return f"models/products/{sku}.json"
+_TRAINING_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,63}$")
+
+
+def new_training_id(now: datetime | None = None) -> str:
+    """The name of one training run's model files: its UTC time (so names sort by age) and a
+    random part (so two runs, on any machine, never share a name)."""
+    now = now or datetime.now(UTC)
+    if now.tzinfo is not None:
+        now = now.astimezone(UTC)  # naive datetimes are UTC already (lib.clock.utcnow)
+    return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(6)}"
+
+
+def _checked(training_id: str) -> str:
+    if not _TRAINING_ID.match(training_id):
+        raise ValueError(f"not a training id: {training_id!r}")
+    return training_id
+
+
+def product_model_path(sku: str, training_id: str) -> str:
+    """The model file of one product from one training run."""
+    return f"{PRODUCT_MODELS}/{sku}/{_checked(training_id)}.json"
+
+
+def global_model_path(training_id: str) -> str:
+    """The global price-index model from one training run."""
+    return f"{GLOBAL_MODELS}/prophet_model-{_checked(training_id)}.json"
+
+
+def global_metadata_path(training_id: str) -> str:
+    """The global_metadata.json of one global training run (it describes that model)."""
+    return f"{GLOBAL_MODELS}/global_metadata-{_checked(training_id)}.json"
+
+
+def sweep_unreferenced(
+    store: ArtifactStore,
+    referenced: Iterable[str],
+    folders: Iterable[str] = MODEL_FOLDERS,
+    *,
+    min_age_s: float = UNREFERENCED_MIN_AGE_S,
+    now: float | None = None,
+) -> list[str]:
+    """Remove the files under ``folders`` that are not in ``referenced`` (relative paths the
+    warehouse points to) and were last modified more than ``min_age_s`` ago: what crashed
+    runs left (their model files, temporary files of an interrupted write, files of the
+    unversioned layout). Returns the relative paths removed, sorted."""
+    keep = set(referenced)
+    cutoff = (time.time() if now is None else now) - min_age_s
+    removed = []
+    for folder in folders:
+        top = store.path(folder)
+        for dirpath, _dirs, files in os.walk(top):
+            for name in files:
+                path = Path(dirpath) / name
+                relative = path.relative_to(store.root).as_posix()
+                if relative in keep:
+                    continue
+                try:
+                    if path.lstat().st_mtime > cutoff:
+                        continue
+                    path.unlink()
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:  # left for the next sweep
+                    _log.warning("artifact_not_removed", path=relative, error=str(exc))
+                    continue
+                removed.append(relative)
+    return sorted(removed)
 
 
 def product_report_path(sku: str) -> str:

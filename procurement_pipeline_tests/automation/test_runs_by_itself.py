@@ -19,6 +19,7 @@ import pytest
 from procurement_pipeline.defs.alerts.sensors import run_error_text
 from procurement_pipeline.defs.tags import CYCLE_TAG, RETRAINING_TAG
 from procurement_pipeline.lib import artifacts
+from procurement_pipeline.lib.warehouse.forecasts import latest_global_model
 from procurement_pipeline.local_dagster import (
     dagster_servers,
     free_port,
@@ -212,15 +213,17 @@ def test_without_smtp_everything_but_email_runs_on_the_embedded_instance(tmp_pat
 
 
 def test_a_failure_mid_chain_alerts_once_and_the_next_cycle_completes(tmp_path):
-    """The global model cannot be written (a folder stands where its file goes): its run fails
+    """The global model cannot be written (a file stands where its folder goes): its run fails
     and one alert goes out; the next window's cycle retrains only what changed, refreshes the
     global model and report it missed, and sends its one report."""
     with smtp_server() as (controller, handler):
         stack = new_stack(tmp_path)
         with_smtp(stack, controller.port)
-        blocker = stack.artifact_root / artifacts.GLOBAL_MODEL
-        blocker.mkdir(parents=True)
-        (blocker / "keep").write_text("a folder where the model file goes")
+        # Global model files are named after their training run (issue 13, item 3): block
+        # the folder they all go into.
+        blocker = stack.artifact_root / artifacts.GLOBAL_MODELS
+        blocker.parent.mkdir(parents=True)
+        blocker.write_text("a file where the global models' folder goes")
         with dg.DagsterInstance.from_config(str(stack.home)) as instance:
             stack.instance = instance
             unchanged, changing = seed_catalog_and_history(stack, 6, prescraped=3)
@@ -244,9 +247,7 @@ def test_a_failure_mid_chain_alerts_once_and_the_next_cycle_completes(tmp_path):
                 assert stack.latest_id("global_report") == -1
 
                 # The fault is fixed; the next scheduled window.
-                for child in blocker.iterdir():
-                    child.unlink()
-                blocker.rmdir()
+                blocker.unlink()
                 before = stack.fingerprints()
                 run_id, scrape_event, launched = stack.launch_scheduled_window()
                 quiet = stack.quiet_after(scrape_event, since=launched)
@@ -257,7 +258,12 @@ def test_a_failure_mid_chain_alerts_once_and_the_next_cycle_completes(tmp_path):
                 assert not failures(instance, quiet.runs), failures(instance, quiet.runs)
                 assert stack.latest_id("global_price_model") > scrape_event
                 assert stack.latest_id("global_report") > scrape_event
-                assert (stack.artifact_root / artifacts.GLOBAL_MODEL).is_file()
+                engine = stack.engine()
+                try:
+                    latest = latest_global_model(engine)
+                finally:
+                    engine.dispose()
+                assert (stack.artifact_root / latest["artifact_path"]).is_file()
                 wait_for_mail(handler, 2)
                 time.sleep(35)
                 assert len(handler.messages) == 2, subjects(handler)

@@ -44,6 +44,8 @@ CATALOG = (
 TRAINED = "ESP-00001"
 OTHER = "ADE-00001"
 SKIPPED = "TEC-00001"
+# Model files are named after the training run that wrote them (issue 13, item 3).
+TRAINING_ID = "20260401T031500-0123456789ab"
 SKIP_REASON = "histórico insuficiente: 12 dias com preço (mínimo 60)"
 ESP_METRICS = {
     "mae": 3.21,
@@ -167,13 +169,13 @@ def seed_warehouse(root: Path, *, days: int = 60) -> SeededWarehouse:
             "sku": TRAINED, "trained_at": trained_at, "code_version": "test", "status": "trained",
             "reason": None, "train_start": all_days[0], "train_end": last_day, "points": 50,
             "holdout_days": 14, "metrics": ESP_METRICS,
-            "artifact_path": artifacts.product_model_path(TRAINED), "duration_s": 1.5,
+            "artifact_path": artifacts.product_model_path(TRAINED, TRAINING_ID), "duration_s": 1.5,
         },
         {
             "sku": OTHER, "trained_at": trained_at, "code_version": "test", "status": "trained",
             "reason": None, "train_start": all_days[0], "train_end": last_day, "points": 60,
             "holdout_days": 14, "metrics": ADE_METRICS,
-            "artifact_path": artifacts.product_model_path(OTHER), "duration_s": 1.2,
+            "artifact_path": artifacts.product_model_path(OTHER, TRAINING_ID), "duration_s": 1.2,
         },
         {
             "sku": SKIPPED, "trained_at": trained_at, "code_version": "test", "status": "skipped",
@@ -225,7 +227,8 @@ def seed_warehouse(root: Path, *, days: int = 60) -> SeededWarehouse:
                 trained_at=trained_at, code_version="test", status="trained",
                 train_start=all_days[0], train_end=last_day, points=days, products=2,
                 holdout_days=30, metrics=GLOBAL_METRICS,
-                artifact_path=artifacts.GLOBAL_MODEL, metadata_path=artifacts.GLOBAL_METADATA,
+                artifact_path=artifacts.global_model_path(TRAINING_ID),
+                metadata_path=artifacts.global_metadata_path(TRAINING_ID),
             )
         ).inserted_primary_key[0]  # fmt: skip
         conn.execute(

@@ -22,7 +22,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import dagster as dg
 import pytest
@@ -301,8 +301,10 @@ def test_backfill_through_the_server(stack):
     not_trained = {s: (r.status, r.reason) for s, r in registry.items() if r.status != "trained"}
     assert not not_trained, not_trained
     for sku in skus:
-        assert registry[sku].artifact_path == artifacts.product_model_path(sku)
-        assert (stack.artifact_root / artifacts.product_model_path(sku)).is_file()
+        # Named after the run that trained it (issue 13, item 3): its training id.
+        path = registry[sku].artifact_path
+        assert path == artifacts.product_model_path(sku, PurePosixPath(path).stem)
+        assert (stack.artifact_root / path).is_file()
     if "product_reports" in selection:
         reports = stack.artifact_root
         missing = [s for s in skus if not (reports / artifacts.product_report_path(s)).is_file()]

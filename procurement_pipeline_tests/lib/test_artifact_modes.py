@@ -42,9 +42,13 @@ def test_artifacts_get_the_mode_open_would_give(tmp_path, mask, expected):
         with open(reference, "wb") as handle:
             handle.write(b"x")
         pdf = store.write_bytes(artifacts.product_report_path("ESP-00001"), b"%PDF-1.4\n%%EOF\n")
-        metadata = store.write_json(artifacts.GLOBAL_METADATA, {"status": "trained"})
+        training_id = artifacts.new_training_id()
+        metadata = store.write_json(
+            artifacts.global_metadata_path(training_id), {"status": "trained"}
+        )
         model = save_model_atomic(
-            json.dumps({"params": {"k": [0.1]}}), store.path(artifacts.product_model_path("A-1"))
+            json.dumps({"params": {"k": [0.1]}}),
+            store.path(artifacts.product_model_path("A-1", training_id)),
         )
     assert mode(reference) == expected
     assert (mode(pdf), mode(metadata), mode(model)) == (expected, expected, expected)

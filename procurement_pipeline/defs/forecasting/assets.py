@@ -12,14 +12,17 @@ from procurement_pipeline.defs.history.assets import HISTORY_FINGERPRINT_KEY, da
 from procurement_pipeline.defs.metadata import preview
 from procurement_pipeline.defs.partitions import products_partitions
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
-from procurement_pipeline.lib import artifacts
 from procurement_pipeline.lib.forecasting import (
     CODE_VERSION,
     ModelSettings,
     build_price_index,
-    save_model_atomic,
     train_global_model,
     train_many,
+)
+from procurement_pipeline.lib.forecasting.publish import (
+    publish_global_model,
+    publish_product_models,
+    sweep_model_files,
 )
 from procurement_pipeline.lib.forecasting.summary import summarize_training
 from procurement_pipeline.lib.history.fingerprint import catalog_fingerprint, history_fingerprints
@@ -29,8 +32,6 @@ from procurement_pipeline.lib.warehouse.forecasts import (
     load_forecast_rows,
     load_forecast_summary,
     rebuild_forecast_summary,
-    store_global_model,
-    store_product_results,
 )
 from procurement_pipeline.lib.warehouse.history import load_daily_history
 
@@ -68,8 +69,10 @@ def training_items(history: pd.DataFrame, skus: list[str]):
     kinds={"prophet", "sql"},
     description="Per product: Prophet on log prices judged on the last 30 days held out against "
     "naive and seasonal-naive baselines, refit on the whole history, 30-day forecast with an "
-    "80% interval, model JSON in the artifact store, registry row and forecast rows in the "
-    "warehouse. Products with too little real history are skipped with the reason.",
+    "80% interval, model JSON in the artifact store under the run's own name, registry row "
+    "(pointing to it from its commit on) and forecast rows in the warehouse; superseded and "
+    "leftover model files removed. Products with too little real history are skipped with "
+    "the reason.",
 )
 def product_price_models(
     context: dg.AssetExecutionContext,
@@ -99,12 +102,10 @@ def product_price_models(
             progress=progress,
         )
     )
-    paths: dict[str, str] = {}
-    for result in results:
-        if result.status == "trained" and result.model_json:
-            paths[result.sku] = artifacts.product_model_path(result.sku)
-            save_model_atomic(result.model_json, store.path(paths[result.sku]))
-    store_product_results(engine, results, paths, trained_at, fingerprints)
+    # Files under this run's own names, then the one transaction that points the registry at
+    # them, then the superseded files go (a crash in between leaves only unreferenced files).
+    published = publish_product_models(engine, store, results, trained_at, fingerprints)
+    swept = sweep_model_files(engine, store)
 
     summary = summarize_training(results)
     for sku, reason in list(summary["failed_reasons"].items())[:10]:
@@ -116,6 +117,10 @@ def product_price_models(
             "wall_s": round(time.monotonic() - started, 2),
             "code_version": CODE_VERSION,
             "trained_at": trained_at.isoformat(),
+            "training_id": published.training_id,
+            "model_files_written": len(published.paths),
+            "model_files_superseded": len(published.removed),
+            "model_files_swept": len(swept),
         }
     )
 
@@ -235,7 +240,7 @@ def interval_coverage_near_nominal(warehouse: WarehouseResource) -> dg.AssetChec
     description="Catalog-wide daily price index (each product relative to its own base level, "
     "geometric mean across products x100, thin days interpolated and flagged), Prophet with a "
     "30-day holdout against the baselines, refit and 30-day forecast, artifact and "
-    "global_metadata.json, and a global_models row.",
+    "global_metadata.json under the run's own names, and a global_models row pointing to them.",
 )
 def global_price_model(
     context: dg.AssetExecutionContext,
@@ -250,10 +255,6 @@ def global_price_model(
     index = build_price_index(history)
     result = train_global_model(index, config.settings())
     trained_at = utcnow()
-    model_path = None
-    if result.model_json:
-        model_path = artifacts.GLOBAL_MODEL
-        save_model_atomic(result.model_json, store.path(model_path))
     payload = {
         "trained_at": trained_at.isoformat(),
         "code_version": CODE_VERSION,
@@ -265,19 +266,15 @@ def global_price_model(
         "points": result.points,
         "holdout_days": result.holdout_days,
         "metrics": result.metrics,
-        "model_path": model_path,
         "settings": config.settings().as_dict(),
     }
-    store.write_json(artifacts.GLOBAL_METADATA, payload)
-    model_id = store_global_model(
-        engine,
-        result,
-        index,
-        products=payload["products"],
-        trained_at=trained_at,
-        artifact_path=model_path,
-        metadata_path=artifacts.GLOBAL_METADATA,
+    # The model file and its global_metadata.json under this run's own names, then the
+    # global_models row that points to them, then the files of the models it superseded go.
+    published = publish_global_model(
+        engine, store, result, index, payload, products=payload["products"], trained_at=trained_at
     )
+    swept = sweep_model_files(engine, store)
+    model_id, model_path = published.model_id, published.model_path
     context.log.info(f"global model {model_id}: {result.status} {result.metrics}")
     return dg.MaterializeResult(
         metadata={
@@ -293,7 +290,10 @@ def global_price_model(
             "model_path": dg.MetadataValue.path(str(store.path(model_path)))
             if model_path
             else None,
-            "metadata_path": dg.MetadataValue.path(str(store.path(artifacts.GLOBAL_METADATA))),
+            "metadata_path": dg.MetadataValue.path(str(store.path(published.metadata_path))),
+            "training_id": published.training_id,
+            "model_files_superseded": len(published.removed),
+            "model_files_swept": len(swept),
             "forecast": preview(result.forecast, rows=30),
         }
     )

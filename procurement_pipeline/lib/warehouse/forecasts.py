@@ -4,15 +4,19 @@ everything downstream."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy.exc import OperationalError
 
 from procurement_pipeline.lib.forecasting import TrainingResult
+from procurement_pipeline.lib.logging import get_logger
 from procurement_pipeline.lib.warehouse.history import sku_chunks
 from procurement_pipeline.lib.warehouse.schema import (
     daily_price_history,
@@ -25,6 +29,9 @@ from procurement_pipeline.lib.warehouse.schema import (
 )
 
 _ROW_CHUNK = 20_000
+_log = get_logger(__name__)
+_MYSQL_DEADLOCK = 1213  # ER_LOCK_DEADLOCK
+_DEADLOCK_ATTEMPTS = 5
 _FORECAST_VALUE_COLUMNS = ("yhat", "yhat_lower", "yhat_upper", "y", "naive", "seasonal_naive")
 
 
@@ -110,16 +117,48 @@ def registry_row(
     }
 
 
+def _is_deadlock(exc: OperationalError) -> bool:
+    """MySQL/MariaDB chose this transaction as a deadlock victim and rolled it back (1213)."""
+    args = getattr(exc.orig, "args", ())
+    return bool(args) and args[0] == _MYSQL_DEADLOCK
+
+
+def _in_transaction(engine: Engine, work: Callable[[Connection], Any]) -> Any:
+    """``work(conn)`` in one transaction, run again (from the start, on a fresh transaction)
+    when MySQL rolled it back as a deadlock victim: two first trainings of the same new
+    products both take gap locks where their rows go, and InnoDB refuses one of the inserts."""
+    for attempt in range(1, _DEADLOCK_ATTEMPTS + 1):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except OperationalError as exc:
+            if attempt == _DEADLOCK_ATTEMPTS or not _is_deadlock(exc):
+                raise
+            _log.warning("transaction_deadlock_retried", attempt=attempt)
+            time.sleep(random.uniform(0.05, 0.25) * attempt)
+    raise AssertionError("unreachable")
+
+
 def store_product_results(
     engine: Engine,
     results: Sequence[TrainingResult],
     artifact_paths: Mapping[str, str],
     trained_at: datetime,
     history_fingerprints: Mapping[str, str] | None = None,
-) -> None:
+) -> list[str]:
     """Replace the registry row and forecast rows of each product in `results`, in one
     transaction: re-training replaces, never duplicates. ``history_fingerprints`` (sku ->
-    lib.history.fingerprint of the series trained on) is what change detection compares."""
+    lib.history.fingerprint of the series trained on) is what change detection compares.
+
+    ``artifact_paths`` (sku -> model file, already written under a name of its own) are what
+    the new rows point to: a row points to its new file exactly when the transaction commits.
+    Returns the files the replaced rows pointed to and the new ones do not: nothing refers to
+    them once this returns, so the caller removes them.
+
+    Two trainings of the same products serialize: the first statement deletes their forecast
+    rows (on SQLite it takes the write lock, on MySQL the rows' locks), so the old paths are
+    read, under lock, only once the other training has committed; the paths returned are
+    exactly the ones this transaction replaced."""
     skus = [r.sku for r in results]
     fingerprints = history_fingerprints or {}
     registry = [
@@ -133,14 +172,39 @@ def store_product_results(
     forecast_records = [
         {"sku": r.sku, **row} for r in results for row in forecast_rows(r, trained_at)
     ]
-    with engine.begin() as conn:
+    new_paths = {path for path in artifact_paths.values() if path}
+
+    def work(conn: Connection) -> set[str]:
+        replaced: set[str] = set()
         for chunk in sku_chunks(skus):
             conn.execute(delete(forecasts).where(forecasts.c.sku.in_(chunk)))
+            replaced.update(
+                conn.execute(
+                    select(model_registry.c.artifact_path)
+                    .where(model_registry.c.sku.in_(chunk))
+                    .with_for_update()
+                ).scalars()
+            )
             conn.execute(delete(model_registry).where(model_registry.c.sku.in_(chunk)))
         if registry:
             conn.execute(insert(model_registry), registry)
         for chunk in _chunks(forecast_records, _ROW_CHUNK):
             conn.execute(insert(forecasts), list(chunk))
+        return replaced
+
+    replaced = _in_transaction(engine, work)
+    return sorted(p for p in replaced if p and p not in new_paths)
+
+
+def referenced_artifacts(engine: Engine) -> set[str]:
+    """Every artifact path a warehouse row points to (model registry, global models)."""
+    g = global_models
+    with engine.connect() as conn:
+        paths = set(conn.execute(select(model_registry.c.artifact_path)).scalars())
+        for row in conn.execute(select(g.c.artifact_path, g.c.metadata_path)):
+            paths.update(row)
+    paths.discard(None)
+    return paths
 
 
 def load_registry(engine: Engine, skus: Sequence[str] | None = None) -> pd.DataFrame:
@@ -270,6 +334,12 @@ def load_forecast_summary(engine: Engine) -> pd.DataFrame:
         )
 
 
+class StoredGlobalModel(NamedTuple):
+    model_id: int
+    # Files of older global models the transaction stopped pointing to: the caller removes them.
+    superseded: list[str]
+
+
 def store_global_model(
     engine: Engine,
     result: TrainingResult,
@@ -279,9 +349,16 @@ def store_global_model(
     trained_at: datetime,
     artifact_path: str | None,
     metadata_path: str | None,
-) -> int:
+) -> StoredGlobalModel:
     """Record a global training (a new global_models row, its forecasts) and replace the price
-    index, in one transaction. Returns the new model id."""
+    index, in one transaction.
+
+    ``artifact_path`` and ``metadata_path`` are this training's own files, already written.
+    Only the newest model keeps files: the same transaction clears the paths of the older rows
+    (trained no later than this one, so the row :func:`latest_global_model` returns never loses
+    its files) and returns those files, to be removed after the commit. Two global trainings
+    serialize on the first statement (the price index is replaced: SQLite's write lock, the
+    index rows' locks on MySQL), and the older rows are read under lock after it."""
     row = registry_row(result, trained_at, artifact_path)
     row.pop("duration_s")
     row.update(products=products, metadata_path=metadata_path)
@@ -294,18 +371,43 @@ def store_global_model(
         }
         for r in index.itertuples(index=False)
     ]
-    with engine.begin() as conn:
-        model_id = conn.execute(insert(global_models).values(**row)).inserted_primary_key[0]
-        rows = [
+    g = global_models
+    own = {artifact_path, metadata_path}  # never this training's own files
+
+    def work(conn: Connection) -> StoredGlobalModel:
+        conn.execute(delete(global_price_index))
+        with_files = conn.execute(
+            select(g.c.id, g.c.trained_at, g.c.artifact_path, g.c.metadata_path)
+            .where(g.c.artifact_path.is_not(None) | g.c.metadata_path.is_not(None))
+            .with_for_update()
+        ).all()
+        model_id = conn.execute(insert(g).values(**row)).inserted_primary_key[0]
+        stored_at = conn.execute(select(g.c.trained_at).where(g.c.id == model_id)).scalar_one()
+        older = [r for r in with_files if r.trained_at <= stored_at]
+        if older:
+            conn.execute(
+                update(g)
+                .where(g.c.id.in_([r.id for r in older]))
+                .values(artifact_path=None, metadata_path=None)
+            )
+        forecast_records = [
             {"model_id": model_id, **{k: v for k, v in r.items() if k != "generated_at"}}
             for r in forecast_rows(result, trained_at)
         ]
-        if rows:
-            conn.execute(insert(global_forecasts), rows)
-        conn.execute(delete(global_price_index))
+        if forecast_records:
+            conn.execute(insert(global_forecasts), forecast_records)
         if index_rows:
             conn.execute(insert(global_price_index), index_rows)
-    return int(model_id)
+        # A file is removed only when no row points to it any more (the unversioned layout
+        # had every row share one file name).
+        cleared = {r.id for r in older}
+        files = {r.id: {r.artifact_path, r.metadata_path} for r in with_files}
+        kept = own.union(*(paths for id_, paths in files.items() if id_ not in cleared))
+        superseded = set().union(*(files[id_] for id_ in cleared)) - kept
+        superseded.discard(None)
+        return StoredGlobalModel(int(model_id), sorted(superseded))
+
+    return _in_transaction(engine, work)
 
 
 def latest_global_model(engine: Engine) -> dict[str, Any] | None:

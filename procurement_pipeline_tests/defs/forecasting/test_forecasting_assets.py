@@ -33,7 +33,7 @@ from procurement_pipeline.lib.history.cleaning import build_daily_history
 from procurement_pipeline.lib.scraping.demo_market import demo_windows, seed_demo_observations
 from procurement_pipeline.lib.warehouse import create_warehouse_engine, migrate
 from procurement_pipeline.lib.warehouse.catalog import load_products, upsert_catalog
-from procurement_pipeline.lib.warehouse.forecasts import load_forecast_summary
+from procurement_pipeline.lib.warehouse.forecasts import latest_global_model, load_forecast_summary
 from procurement_pipeline.lib.warehouse.history import (
     insert_observations,
     load_real_observations,
@@ -153,7 +153,10 @@ def test_one_run_trains_every_product_and_rerunning_replaces(warehouse, tmp_path
         assert "30 needed" in skipped.reason
         trained = registry["ESP-00001"]
         assert trained.status == "trained"
-        assert trained.artifact_path == artifacts.product_model_path("ESP-00001")
+        # The run's own file name (issue 13, item 3: files are versioned by training id).
+        assert trained.artifact_path == artifacts.product_model_path(
+            "ESP-00001", meta["training_id"]
+        )
         assert not os.path.isabs(trained.artifact_path)  # relative to the artifact root
         assert set(trained.metrics) >= {
             "mae",
@@ -213,7 +216,10 @@ def test_forecasts_table_checks_and_global_model(warehouse, tmp_path):
         (trained["forecast_end"] - trained["last_price"]) / trained["last_price"]
     )
 
-    metadata = json.loads((root / artifacts.GLOBAL_METADATA).read_text())
+    latest = latest_global_model(engine)
+    metadata = json.loads((root / latest["metadata_path"]).read_text())
+    assert latest["metadata_path"] == artifacts.global_metadata_path(metadata["training_id"])
+    assert metadata["model_path"] == latest["artifact_path"]
     assert metadata["status"] == "trained"
     assert metadata["holdout_days"] == 30
     assert {"mase_naive", "coverage_80", "mape"} <= set(metadata["metrics"])
