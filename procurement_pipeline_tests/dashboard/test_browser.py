@@ -123,8 +123,13 @@ def test_dashboard_in_headless_chromium(chromium, served_app, tmp_path):
         assert "stVegaLiteChart" not in page.evaluate("document.documentElement.outerHTML")
 
         page.call("Page.navigate", url=f"{served_app}/?view=catalogo")
+        # The download buttons render after the chart: wait for them too (a loaded machine
+        # showed the chart first and the buttons a moment later).
         page.wait_for(
-            "document.body.innerText.includes('Maiores movimentos esperados') && " + CHART_DRAWN,
+            "document.body.innerText.includes('Maiores movimentos esperados') && "
+            "document.body.innerText.includes('Baixar relatório global (PDF)') && "
+            "document.body.innerText.includes('Baixar relatório do catálogo (PDF)') && "
+            + CHART_DRAWN,
             timeout=60,
         )
         catalog = page.text()
