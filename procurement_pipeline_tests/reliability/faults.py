@@ -65,6 +65,21 @@ FAULTS: tuple[Fault, ...] = (
         ("defs/prices/test_key_whitespace.py",),
     ),
     Fault(
+        "A training run killed between writing model files and committing, or two trainings "
+        "overlapping, left registry rows describing another model than the file at their path",
+        "files named after the run's training id, never overwritten; rows point to them only "
+        "from the commit on; replaced files removed after it; unreferenced files swept",
+        (
+            "defs/forecasting/test_model_files_match_registry.py",
+            "lib/forecasting/test_publish.py",
+        ),
+    ),
+    Fault(
+        "Report PDFs written with mode 0600",
+        "the one atomic writer (lib.artifacts.atomic_path) creates files 0666 & ~umask",
+        ("lib/reporting/test_report_modes.py",),
+    ),
+    Fault(
         "Three first runs at once on a fresh local Dagster home corrupted it",
         "the Makefile target that prepares DAGSTER_HOME initialises the instance once, under "
         "a lock",
