@@ -12,6 +12,7 @@ from procurement_pipeline.defs.history.assets import HISTORY_FINGERPRINT_KEY, da
 from procurement_pipeline.defs.metadata import preview
 from procurement_pipeline.defs.partitions import products_partitions
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
+from procurement_pipeline.lib.cycle import PRODUCTS_PER_RUN
 from procurement_pipeline.lib.forecasting import (
     CODE_VERSION,
     ModelSettings,
@@ -34,9 +35,6 @@ from procurement_pipeline.lib.warehouse.forecasts import (
     rebuild_forecast_summary,
 )
 from procurement_pipeline.lib.warehouse.history import load_daily_history
-
-# A 3,000-product backfill runs in 6 runs of 500, each training in parallel over the cores.
-PRODUCTS_PER_RUN = 500
 
 
 class ModelConfig(dg.Config):
