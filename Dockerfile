@@ -16,7 +16,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PROCUREMENT_ARTIFACT_ROOT=/var/lib/procurement/artifacts \
     DAGSTER_HOME=/opt/dagster/dagster_home \
     PROCUREMENT_LOG_FORMAT=json \
-    DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=1
+    DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=1 \
+    DAGSTER_EVENT_BATCH_SIZE=2000
 
 # A fixed, unprivileged user (uid 10001): volumes created by the image are owned by it.
 RUN groupadd --system --gid 10001 procurement \

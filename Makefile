@@ -13,6 +13,9 @@ export PROCUREMENT_ARTIFACT_ROOT ?= $(PROCUREMENT_STATE_DIR)/artifacts
 # One ASSET_MATERIALIZATION_PLANNED event per asset for a run over a range of product
 # partitions, instead of one per partition (500 per batch, ~70 s of SQLite writes each).
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= 1
+# A step's per-partition asset events reach the storage as one batch (procurement_pipeline/
+# instance_storage.py writes it in one transaction instead of one commit per product).
+export DAGSTER_EVENT_BATCH_SIZE ?= 2000
 
 .PHONY: install run dev dagster-ui dashboard test lint clean-state
 

@@ -217,11 +217,20 @@ def main() -> int:
         wait_for_sensor_tick(instance, "plan_cycle_after_history", servers)
         print(f"servers up; scraping window {request.partition_key} as the schedule would")
 
+        scrape_done: list[float] = []
+
         def report(run: dg.DagsterRun) -> None:
             start, end = run_seconds(instance, run.run_id)
             keys = sorted(k.to_user_string() for k in run.asset_selection or ())
             what = ", ".join(keys) if run.job_name.startswith("__") else run.job_name
-            print(f"  {run.status.value:8} {end - start:6.1f} s  {what}", flush=True)
+            # When each run started and ended, counted from the end of the scrape: the gaps
+            # between runs are the sensors' and daemons' hops.
+            since = (
+                f"+{start - scrape_done[0]:5.0f} s .. +{end - scrape_done[0]:5.0f} s"
+                if scrape_done
+                else ""
+            )
+            print(f"  {run.status.value:8} {end - start:6.1f} s {since}  {what}", flush=True)
 
         launched = time.time()
         scrape_run = launch_through_webserver(servers, request, "scrape_job")
@@ -232,6 +241,7 @@ def main() -> int:
                 raise TimeoutError("scrape never finished")
             time.sleep(2)
         scrape_event = materialization_id(instance, scrape_run, scraped_prices.key)
+        scrape_done.append(run_seconds(instance, scrape_run)[1])
         quiet = wait_until_quiet(
             instance,
             scrape_event,

@@ -37,8 +37,12 @@ SCRAPE_SCHEDULE = "scrape_every_8_hours"
 # Read by Dagster in whichever process creates a run (the daemon for backfills): one
 # ASSET_MATERIALIZATION_PLANNED event per asset for a run over a range of product partitions
 # instead of one per partition. Measured: a backfill run of 500 products took ~70 s to submit
-# on the SQLite instance. Also set by the Makefile and the Docker image.
-DAGSTER_PROCESS_ENV = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "1"}
+# on the SQLite instance. And in the run workers: a step's per-partition asset events reach the
+# storage as one batch (instance_storage.py). Also set by the Makefile and the Docker image.
+DAGSTER_PROCESS_ENV = {
+    "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "1",
+    "DAGSTER_EVENT_BATCH_SIZE": "2000",
+}
 
 
 def free_port() -> int:

@@ -125,7 +125,7 @@ def test_a_scheduled_window_flows_to_advice_reports_and_one_email_on_mariadb(
         with_smtp(stack, controller.port)
         with dg.DagsterInstance.from_config(str(stack.home)) as instance:
             stack.instance = instance
-            assert type(instance.event_log_storage).__name__ == "MySQLEventLogStorage"
+            assert type(instance.event_log_storage).__name__ == "BatchedMySQLEventLogStorage"
             unchanged, changing = seed_catalog_and_history(stack, 8, prescraped=4)
             port = free_port()
             with dagster_servers(stack.env, tmp_path / "logs", webserver_port=port) as servers:

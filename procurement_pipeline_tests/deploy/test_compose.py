@@ -227,10 +227,13 @@ def test_instance_files_validate(filename, monkeypatch, tmp_path):
     (tmp_path / "dagster.yaml").write_text((DEPLOY / filename).read_text())
     config, _ = dagster_instance_config(str(tmp_path))
     assert config["telemetry"] == {"enabled": False}
-    for key in ("run_storage", "event_log_storage", "schedule_storage"):
+    for key in ("run_storage", "schedule_storage"):
         assert config[key]["module"].startswith("dagster_mysql.")
+    # dagster-mysql's event log with batched asset events (procurement_pipeline/instance_storage.py).
+    assert config["event_log_storage"]["module"] == "procurement_pipeline.instance_storage"
+    assert config["event_log_storage"]["class"] == "BatchedMySQLEventLogStorage"
     limits = {x["key"]: x["limit"] for x in config["concurrency"]["runs"]["tag_concurrency_limits"]}
-    assert limits == {"procurement/scraping": 1, "dagster/backfill": 2}
+    assert limits == {"procurement/scraping": 1, "dagster/backfill": 3}
 
 
 def test_dockerfile():

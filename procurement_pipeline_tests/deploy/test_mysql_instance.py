@@ -152,14 +152,14 @@ def test_production_instance_on_mysql(production_instance, mysql_databases, tmp_
 
     # The storage classes and the run coordinator are the ones deploy/dagster.yaml names.
     assert type(instance.run_storage).__name__ == "MySQLRunStorage"
-    assert type(instance.event_log_storage).__name__ == "MySQLEventLogStorage"
+    assert type(instance.event_log_storage).__name__ == "BatchedMySQLEventLogStorage"
     assert type(instance.schedule_storage).__name__ == "MySQLScheduleStorage"
     assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
     assert type(instance.run_launcher).__name__ == "DefaultRunLauncher"
     concurrency = instance.get_concurrency_config()
     queue = concurrency.run_queue_config
     limits = {limit["key"]: limit["limit"] for limit in queue.tag_concurrency_limits}
-    assert limits == {"procurement/scraping": 1, "dagster/backfill": 2}
+    assert limits == {"procurement/scraping": 1, "dagster/backfill": 3}
     assert queue.max_concurrent_runs == 4
     assert concurrency.pool_config.default_pool_limit == 1
     assert not instance.telemetry_enabled

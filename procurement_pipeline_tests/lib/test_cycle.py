@@ -19,19 +19,19 @@ def sku(i: int) -> str:
 
 def test_plan_batches_exact_ranges_chunked_and_scattered_fallback():
     keys = [sku(i) for i in range(1200)]
-    assert plan_retraining_batches(keys, []) == []
-    assert plan_retraining_batches(keys, keys) == [
+    assert plan_retraining_batches(keys, [], max_per_run=500) == []
+    assert plan_retraining_batches(keys, keys, max_per_run=500) == [
         (sku(0), sku(499)),
         (sku(500), sku(999)),
         (sku(1000), sku(1199)),
     ]
-    assert plan_retraining_batches(keys, [sku(3), sku(4), sku(9)]) == [
+    assert plan_retraining_batches(keys, [sku(3), sku(4), sku(9)], max_per_run=500) == [
         (sku(3), sku(4)),
         (sku(9), sku(9)),
     ]
     # Every third product changed: 400 stretches would be 400 runs; ranges of <= 500 instead.
     scattered = keys[::3]
-    plan = plan_retraining_batches(keys, scattered, max_runs=12)
+    plan = plan_retraining_batches(keys, scattered, max_per_run=500, max_runs=12)
     assert len(plan) == 3
     covered = {k for a, b in plan for k in keys[keys.index(a) : keys.index(b) + 1]}
     assert set(scattered) <= covered

@@ -48,7 +48,8 @@ history_automation_sensor = dg.AutomationConditionSensorDefinition(
     "history_after_each_scrape",
     target=dg.AssetSelection.assets(daily_price_history, synthetic_price_history),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
+    # Every hop of the chain waits up to one interval; evaluating two unpartitioned assets is cheap.
+    minimum_interval_seconds=10,
     description="Declarative automation: once a scrape window has landed and no window is "
     "still being scraped, rebuilds the cleaned daily history and the synthetic gap-filler in "
     "one run. Independent of e-mail.",
@@ -197,7 +198,8 @@ def cycle_in_progress(instance: dg.DagsterInstance) -> str | None:
 @dg.sensor(
     name="plan_cycle_after_history",
     asset_selection=CYCLE_ASSETS,
-    minimum_interval_seconds=30,
+    # Most ticks stop at the cursor check (no new history materialization): cheap to run often.
+    minimum_interval_seconds=10,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="After each rebuild of daily_price_history (once its run finished and no "
     "earlier cycle is still running): retrains exactly the products whose cleaned history "

@@ -105,7 +105,7 @@ def test_batched_sync_on_a_mysql_instance(mysql_server, tmp_path, monkeypatch):
         monkeypatch.setenv(key, value)
     try:
         with dg.DagsterInstance.from_config(str(home)) as instance:
-            assert type(instance.event_log_storage).__name__ == "MySQLEventLogStorage"
+            assert type(instance.event_log_storage).__name__ == "BatchedMySQLEventLogStorage"
             check_batched_sync(instance)
     finally:
         with conn.cursor() as cursor:
