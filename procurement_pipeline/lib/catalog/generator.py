@@ -32,11 +32,17 @@ Units (``unit``) name what one ``reference_price`` buys and what the stock colum
 ``chapa``, ``par``, ``galão``, ``lata``, ``balde``, ``folha``. Quantities in ``metro``,
 ``kg``, ``litro`` and ``m³`` may have one decimal place; every other unit counts whole items.
 
+Stocks: ``minimum_stock`` covers the lead time's use (the demo consumption's
+:func:`~procurement_pipeline.lib.consumption.generator.base_daily_use` is derived from it) and
+``current_stock`` places each product in its order cycle: about 5 % due for an order today
+(2 % already below the minimum), the others due evenly over the next 60 days (see
+``DUE_NOW_SHARE``), as in a company that orders every product from time to time.
+
 Determinism: every random draw comes from ``random.Random`` seeded with a string built from
-the seed and the category slug (string seeds are hashed with SHA-512, never with Python's
-``hash()``), candidate lists are built from ordered lists in a fixed order, and nothing
-iterates a set or depends on dict ordering beyond insertion order. The same ``n`` and ``seed``
-always give the same rows and the same CSV bytes.
+the seed and the category slug, or for stocks the seed and the SKU (string seeds are hashed
+with SHA-512, never with Python's ``hash()``), candidate lists are built from ordered lists
+in a fixed order, and nothing iterates a set or depends on dict ordering beyond insertion
+order. The same ``n`` and ``seed`` always give the same rows and the same CSV bytes.
 
 Run ``python -m procurement_pipeline.lib.catalog.generator [--output PATH] [--count N]
 [--seed S]`` to regenerate the seed file.
@@ -54,6 +60,10 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import pandas as pd
+
+from procurement_pipeline.lib.consumption.generator import base_daily_use
 
 DEFAULT_COUNT = 3000
 DEFAULT_SEED = 20261125
@@ -74,10 +84,22 @@ CSV_COLUMNS = (
 # Units whose stock may be fractional (one decimal place); the rest count whole items.
 CONTINUOUS_UNITS = ("metro", "kg", "litro", "m³")
 
-# Share of products whose current stock is below the minimum (they need buying now).
-BELOW_MINIMUM_SHARE = 0.22
-# Share of those that are completely out of stock.
-OUT_OF_STOCK_SHARE = 0.15
+# Stocks look like a working company's on an ordinary day: each product stands somewhere in
+# its order cycle, drawn as the days until its next order is due (the recommendation engine's
+# latest safe order day, with the demo consumption's use). A few are due now, the rest over
+# the coming weeks; the stock follows as minimum + safety stock + the use until the order
+# arrives: ``minimum + use * (lead time + days until due + safety days)``.
+# Due today or overdue ("Comprar agora"); part of them already below the minimum, and part of
+# those out of stock.
+DUE_NOW_SHARE = 0.05
+BELOW_MINIMUM_SHARE = 0.02
+OUT_OF_STOCK_SHARE = 0.3
+# The others are due evenly over the next DUE_WITHIN_DAYS days (about half within the
+# engine's 30-day horizon, the rest later).
+DUE_WITHIN_DAYS = 60
+# Safety stock above the minimum in days of use per sqrt(lead time): about what the engine's
+# reorder level asks for (1.28 day-to-day deviations of the demo's use over the lead time).
+SAFETY_DAYS_PER_SQRT_LEAD = 1.0
 
 # Default stock ranges (minimum_stock low, high) by unit; families may override.
 _MIN_STOCK_BY_UNIT: dict[str, tuple[int, int]] = {
@@ -3573,28 +3595,35 @@ def _nice_minimum(rng: random.Random, low: int, high: int) -> int:
     return value
 
 
-def _stock(rng: random.Random, unit: str, min_range: tuple[int, int]) -> tuple[float, float]:
-    minimum = _nice_minimum(rng, *min_range)
+def _current_stock(
+    rng: random.Random, unit: str, minimum: float, lead: int, daily_use: float
+) -> float:
+    """Where the product stands in its order cycle (see ``DUE_NOW_SHARE``), as a stock."""
+    step = 0.1 if unit in CONTINUOUS_UNITS else 1.0
     roll = rng.random()
-    if roll < BELOW_MINIMUM_SHARE * OUT_OF_STOCK_SHARE:
-        current = 0.0
-    elif roll < BELOW_MINIMUM_SHARE:
-        current = minimum * rng.uniform(0.05, 0.95)
-    else:
-        current = minimum * rng.uniform(1.0, 3.5)
-    if unit in CONTINUOUS_UNITS:
-        current = round(current, 1)
-        if roll >= BELOW_MINIMUM_SHARE and current < minimum:
-            current = float(minimum)
-        if BELOW_MINIMUM_SHARE * OUT_OF_STOCK_SHARE <= roll < BELOW_MINIMUM_SHARE:
-            current = min(current, minimum - 0.1)
-        return current, float(minimum)
-    current = float(int(current))
-    if roll >= BELOW_MINIMUM_SHARE:
-        current = max(current, float(minimum))
-    elif current >= minimum:
-        current = float(minimum - 1)
-    return max(current, 0.0), float(minimum)
+    if roll < BELOW_MINIMUM_SHARE:
+        share = 0.0 if rng.random() < OUT_OF_STOCK_SHARE else rng.uniform(0.1, 0.95)
+        return min(_to_unit(minimum * share, unit), minimum - step)
+    # Days until the next order is due; negative: overdue, eating into the lead time's use.
+    due = rng.uniform(-lead, 0.5) if roll < DUE_NOW_SHARE else rng.uniform(1.0, DUE_WITHIN_DAYS)
+    days = max(lead + due + SAFETY_DAYS_PER_SQRT_LEAD * lead**0.5, 0.0)
+    return max(_to_unit(minimum + daily_use * days, unit), minimum)
+
+
+def _to_unit(quantity: float, unit: str) -> float:
+    """One decimal for metro/kg/litro/m³, whole items otherwise."""
+    return round(quantity, 1) if unit in CONTINUOUS_UNITS else float(int(quantity))
+
+
+def _stocks(rows: list[dict], seed: int) -> None:
+    """Set ``current_stock`` from the order cycle (see ``DUE_NOW_SHARE``); one random stream
+    per SKU, so a product's stock does not depend on the catalog's size."""
+    frame = pd.DataFrame(rows, columns=["sku", "minimum_stock", "lead_time_days"])
+    for row, daily_use in zip(rows, base_daily_use(frame), strict=True):
+        rng = random.Random(f"{seed}:stock:{row['sku']}")
+        row["current_stock"] = _current_stock(
+            rng, row["unit"], row["minimum_stock"], row["lead_time_days"], float(daily_use)
+        )
 
 
 def _price(rng: random.Random, base: float, spread: float) -> float:
@@ -3624,7 +3653,7 @@ def generate_catalog(n: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> list[d
                 raise ValueError(f"duplicate product name {cand.name!r}")
             seen_names[cand.name] = sku
             min_range = cand.min_stock or _MIN_STOCK_BY_UNIT[cand.unit]
-            current, minimum = _stock(rng, cand.unit, min_range)
+            minimum = float(_nice_minimum(rng, *min_range))
             lead_low, lead_high = cand.lead or cat.lead
             rows.append(
                 {
@@ -3633,12 +3662,13 @@ def generate_catalog(n: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> list[d
                     "category": cat.slug,
                     "unit": cand.unit,
                     "search_term": cand.search_term,
-                    "current_stock": current,
+                    "current_stock": None,  # set by _stocks from the minimum and lead time
                     "minimum_stock": minimum,
                     "lead_time_days": rng.randint(lead_low, lead_high),
                     "reference_price": _price(rng, cand.base_price, cat.price_spread),
                 }
             )
+    _stocks(rows, seed)
     return rows
 
 

@@ -10,7 +10,8 @@ contains the shorter one):
 
 * **base daily use** coherent with the catalog: the minimum stock covers the lead time's use
   times a per-product factor in [1.1, 1.8], i.e. ``base = minimum_stock / (lead_time_days *
-  factor)``;
+  factor)`` (the catalog generator sets each product's current stock from this same use, so
+  the demo's stock positions and consumption agree);
 * **weekly pattern**: Monday to Friday about 1.1x (a per-product ±10 % tilt across the week),
   Saturday 0.45x, Sunday nothing (normalised so a week averages ``base``);
 * **slow level changes**: a per-product ±15 % cosine with a 60-120-day period (orders come and

@@ -243,7 +243,9 @@ def test_stocks_are_non_negative_and_coherent_with_the_unit(csv_rows):
             assert re.fullmatch(r"\d+", r["current_stock"]), r
             assert re.fullmatch(r"\d+", r["minimum_stock"]), r
         below += current < minimum
-    assert 0.10 * len(csv_rows) <= below <= 0.40 * len(csv_rows), below
+    # A working company's day: a few products below the minimum (the generator places 2 %
+    # there), most ordered at some point in the last weeks (test_demo_advice.py).
+    assert 0.005 * len(csv_rows) <= below <= 0.05 * len(csv_rows), below
 
 
 def test_names_are_portuguese_with_accents(csv_rows):
