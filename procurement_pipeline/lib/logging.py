@@ -49,14 +49,30 @@ def redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> di
     return {k: _redact_value(k, v) for k, v in event_dict.items()}
 
 
+# Third-party loggers that speak about features the project does not use, each at the level
+# from which its messages matter here. "prophet.plot" logs an ERROR on every import of Prophet
+# when plotly is missing (once per training and report process): Prophet's interactive plots
+# are never used, the reports draw their own charts.
+QUIET_LOGGERS = {"prophet.plot": logging.CRITICAL}
+
+
+def quiet_third_party_loggers() -> None:
+    """Raise the levels of :data:`QUIET_LOGGERS`; before the library is imported is fine (the
+    library's ``getLogger`` returns the same logger), and forked workers inherit it."""
+    for name, level in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)
+
+
 _configured = False
 
 
 def configure_logging(force: bool = False) -> None:
-    """Idempotent; called by every entry point (definitions, CLI, dashboard)."""
+    """Idempotent; called by every entry point (definitions, CLI, dashboard) and by the first
+    :func:`get_logger` of a process (spawned workers too)."""
     global _configured
     if _configured and not force:
         return
+    quiet_third_party_loggers()
     json_output = os.environ.get("PROCUREMENT_LOG_FORMAT", "").lower() == "json"
     level = getattr(logging, os.environ.get("PROCUREMENT_LOG_LEVEL", "INFO").upper(), logging.INFO)
     renderer = (

@@ -11,7 +11,11 @@ from procurement_pipeline.defs.metadata import preview
 from procurement_pipeline.defs.prices.resources import DEMO_MARKET, MarketplaceResource
 from procurement_pipeline.defs.resources import WarehouseResource
 from procurement_pipeline.lib.logging import redact_text
-from procurement_pipeline.lib.scraping.collect import ScrapeTarget, scrape_window
+from procurement_pipeline.lib.scraping.collect import (
+    ScrapeTarget,
+    failure_summary,
+    scrape_window,
+)
 from procurement_pipeline.lib.scraping.demo_market import demo_windows, seed_demo_observations
 from procurement_pipeline.lib.scraping.errors import ScraperAPIAuthError, ScraperAPIConfigError
 from procurement_pipeline.lib.warehouse.catalog import load_products
@@ -107,26 +111,34 @@ def scraped_prices(
 
     duplicates = window_duplicates(engine, window_start)
     failure_share = scrape.failed / scrape.attempted if scrape.attempted else 0.0
-    failed_by_reason = dict(sorted(scrape.failed_by_reason.items()))
+    failed_by_reason = scrape.failed_by_reason
+    # One line per reason (count, first SKUs); every failed SKU is in the metadata.
+    failures = failure_summary(scrape.failed_skus_by_reason)
+    failure_metadata = {
+        "failed_by_reason": dg.MetadataValue.json(failed_by_reason),
+        "failures": dg.MetadataValue.text("\n".join(failures)),
+        "failed_skus_by_reason": dg.MetadataValue.json(scrape.failed_skus_by_reason),
+    }
     context.log.info(
         f"window {window_start:%Y-%m-%d %H:%M}: {scrape.saved} saved, {scrape.failed} failed "
-        f"{failed_by_reason} ({len(stored.kept)} kept their earlier observation) "
-        f"in {scrape.duration_s:.1f} s"
+        f"({len(stored.kept)} kept their earlier observation) in {scrape.duration_s:.1f} s"
     )
+    for line in failures:
+        context.log.warning(f"failed, {line}")
     if failure_share > config.failure_share_limit:
         # What was good is stored; failing the run is what makes the alert e-mail follow.
         raise dg.Failure(
             description=f"window {window_start:%Y-%m-%d %H:%M}: {scrape.failed} of "
             f"{scrape.attempted} products failed ({failure_share:.0%}, limit "
-            f"{config.failure_share_limit:.0%}): {failed_by_reason}. {scrape.saved} new "
-            f"observations stored; {len(stored.kept)} products kept their earlier "
-            "observation of this window.",
+            f"{config.failure_share_limit:.0%}). {scrape.saved} new observations stored; "
+            f"{len(stored.kept)} products kept their earlier observation of this window. "
+            "Failed, by reason:\n" + "\n".join(failures),
             metadata={
                 "window_start": window_start.isoformat(),
                 "attempted": scrape.attempted,
                 "saved": scrape.saved,
                 "failed": scrape.failed,
-                "failed_by_reason": dg.MetadataValue.json(failed_by_reason),
+                **failure_metadata,
                 "kept_earlier_observation": len(stored.kept),
                 "without_observation": len(stored.missing),
                 "failure_share": round(failure_share, 4),
@@ -144,7 +156,7 @@ def scraped_prices(
             "attempted": scrape.attempted,
             "saved": scrape.saved,
             "failed": scrape.failed,
-            "failed_by_reason": dg.MetadataValue.json(failed_by_reason),
+            **failure_metadata,
             "kept_earlier_observation": len(stored.kept),
             "without_observation": len(stored.missing),
             "offers_stored": stored.offers_stored,
@@ -164,7 +176,7 @@ def scraped_prices(
                 metadata={
                     "failure_share": round(failure_share, 4),
                     "threshold": config.failure_share_warning,
-                    "failed_by_reason": dg.MetadataValue.json(scrape.failed_by_reason),
+                    "failed_by_reason": dg.MetadataValue.json(failed_by_reason),
                 },
             ),
         ],

@@ -9,13 +9,16 @@ no credits) is the exception: queued work is cancelled and the error is raised (
 
 The rows are plain dicts keyed exactly like the warehouse columns (no ``id``), ready for an
 ``INSERT``. Timestamps are UTC naive.
+
+Logs: one line per failure reason when the window ends (how many products, the first SKUs:
+:func:`failure_summary`), never one per product at INFO (a bad window fails hundreds); each
+product's failure is a DEBUG line. The full list is :attr:`WindowScrape.failed_skus_by_reason`.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -35,6 +38,7 @@ __all__ = [
     "ProductScrape",
     "ScrapeTarget",
     "WindowScrape",
+    "failure_summary",
     "scrape_window",
 ]
 
@@ -52,6 +56,8 @@ ATTEMPT_COLUMNS = (
 )  # fmt: skip
 
 _DETAIL_MAX = 1024
+# SKUs named per reason in a summary line; the rest are counted.
+SUMMARY_SKUS = 5
 _log = get_logger(__name__)
 
 
@@ -88,12 +94,30 @@ class WindowScrape:
     attempts: list[dict[str, Any]] = field(default_factory=list)
     attempted: int = 0
     saved: int = 0
-    failed_by_reason: dict[str, int] = field(default_factory=dict)
+    # Reason -> the failed SKUs, in target order; reasons sorted.
+    failed_skus_by_reason: dict[str, list[str]] = field(default_factory=dict)
     duration_s: float = 0.0
 
     @property
+    def failed_by_reason(self) -> dict[str, int]:
+        return {reason: len(skus) for reason, skus in self.failed_skus_by_reason.items()}
+
+    @property
     def failed(self) -> int:
-        return sum(self.failed_by_reason.values())
+        return sum(len(skus) for skus in self.failed_skus_by_reason.values())
+
+
+def failure_summary(
+    failed_skus_by_reason: dict[str, list[str]], shown: int = SUMMARY_SKUS
+) -> list[str]:
+    """One line per reason: ``"timeout: 312 products (FER-00001, ..., and 307 more)"``."""
+    lines = []
+    for reason, skus in failed_skus_by_reason.items():
+        named = ", ".join(skus[:shown])
+        more = f", and {len(skus) - shown} more" if len(skus) > shown else ""
+        noun = "product" if len(skus) == 1 else "products"
+        lines.append(f"{reason}: {len(skus)} {noun} ({named}{more})")
+    return lines
 
 
 def _truncate(text: str | None, limit: int) -> str | None:
@@ -207,7 +231,7 @@ def _scrape_one(
         "source": source,
     }
     if reason is not None:
-        _log.info("scrape.product_failed", sku=target.sku, reason=reason, http_status=http_status)
+        _log.debug("scrape.product_failed", sku=target.sku, reason=reason, http_status=http_status)
     return ProductScrape(target.sku, attempt_row, observation_row, offers_rows)
 
 
@@ -286,7 +310,7 @@ def scrape_window(
         executor.shutdown(wait=True, cancel_futures=True)
 
     scrape = WindowScrape(window_start=window_start, source=source)
-    reasons: Counter[str] = Counter()
+    failed: dict[str, list[str]] = {}
     for target in targets:  # rows in target order, whatever the completion order
         product = results[target.sku]
         scrape.attempts.append(product.attempt)
@@ -294,11 +318,18 @@ def scrape_window(
         if product.observation is not None:
             scrape.observations.append(product.observation)
         else:
-            reasons[product.attempt["reason"]] += 1
+            failed.setdefault(product.attempt["reason"], []).append(target.sku)
     scrape.attempted = total
     scrape.saved = len(scrape.observations)
-    scrape.failed_by_reason = dict(sorted(reasons.items()))
+    scrape.failed_skus_by_reason = dict(sorted(failed.items()))
     scrape.duration_s = time.monotonic() - started
+    for reason, skus in scrape.failed_skus_by_reason.items():
+        log.info(
+            "scrape.failures",
+            reason=reason,
+            failed=len(skus),
+            first_skus=skus[:SUMMARY_SKUS],
+        )
     log.info(
         "scrape.window_finished",
         saved=scrape.saved,

@@ -232,9 +232,11 @@ class ScraperAPIClient:
         started = time.monotonic()
         attempts = 0
 
+        # Retries and a product's failure are DEBUG lines: a window logs one summary line per
+        # failure reason instead (lib.scraping.collect), not hundreds of these.
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
-            log.warning(
+            log.debug(
                 "scraperapi.retry",
                 attempt=state.attempt_number,
                 reason=getattr(exc, "reason", type(exc).__name__),
@@ -259,9 +261,7 @@ class ScraperAPIClient:
                     response = self._attempt(target_url, timeout)
         except _RetryableError as exc:
             elapsed = time.monotonic() - started
-            log.warning(
-                "scraperapi.failed", reason=exc.reason, attempts=attempts, elapsed_s=elapsed
-            )
+            log.debug("scraperapi.failed", reason=exc.reason, attempts=attempts, elapsed_s=elapsed)
             raise FetchError(
                 self._redact(f"{exc} (gave up after {attempts} attempts)"),
                 reason=exc.reason,
@@ -270,7 +270,7 @@ class ScraperAPIClient:
             ) from None
         except ScrapeError as exc:
             exc.attempts = attempts
-            level = log.error if exc.fatal else log.warning
+            level = log.error if exc.fatal else log.debug
             level("scraperapi.failed", reason=exc.reason, attempts=attempts)
             raise
         elapsed = time.monotonic() - started

@@ -5,9 +5,11 @@ timeouts, challenge pages and a fatal 403. The key comes in as an EnvVar, like p
 from urllib.parse import quote
 
 import dagster as dg
+import pytest
 from sqlalchemy import String, Text, select
 
 from procurement_pipeline.defs.prices.assets import scraped_prices
+from procurement_pipeline.lib.logging import configure_logging
 from procurement_pipeline.lib.scraping.demo_market import DemoMarketPages
 from procurement_pipeline.lib.scraping.server import Fault, ScraperAPIServer
 from procurement_pipeline.lib.warehouse.schema import offers, price_observations, scrape_attempts
@@ -49,7 +51,18 @@ def assert_no_key(text: str, where: str) -> None:
         assert form not in text, f"API key found in {where}"
 
 
-def test_api_key_never_leaks(instance, sqlite_engine, monkeypatch, capfd):
+@pytest.fixture
+def debug_logs(monkeypatch):
+    """Every log line rendered, the client's per-request DEBUG lines (which carry the URL)
+    included."""
+    monkeypatch.setenv("PROCUREMENT_LOG_LEVEL", "DEBUG")
+    configure_logging(force=True)
+    yield
+    monkeypatch.delenv("PROCUREMENT_LOG_LEVEL")
+    configure_logging(force=True)
+
+
+def test_api_key_never_leaks(instance, sqlite_engine, monkeypatch, capfd, debug_logs):
     monkeypatch.setenv("SCRAPERAPI_KEY", KEY)
     database_url = str(sqlite_engine.url)
     products = load_catalog(sqlite_engine, 8)
