@@ -66,15 +66,17 @@ def quiet_third_party_loggers() -> None:
 _configured = False
 
 
-def configure_logging(force: bool = False) -> None:
+def configure_logging(force: bool = False, default_level: str = "INFO") -> None:
     """Idempotent; called by every entry point (definitions, CLI, dashboard) and by the first
-    :func:`get_logger` of a process (spawned workers too)."""
+    :func:`get_logger` of a process (spawned workers too). PROCUREMENT_LOG_LEVEL, when set,
+    wins over ``default_level``."""
     global _configured
     if _configured and not force:
         return
     quiet_third_party_loggers()
     json_output = os.environ.get("PROCUREMENT_LOG_FORMAT", "").lower() == "json"
-    level = getattr(logging, os.environ.get("PROCUREMENT_LOG_LEVEL", "INFO").upper(), logging.INFO)
+    name = os.environ.get("PROCUREMENT_LOG_LEVEL") or default_level
+    level = getattr(logging, name.upper(), logging.INFO)
     renderer = (
         structlog.processors.JSONRenderer()
         if json_output

@@ -124,7 +124,7 @@ def scraped_prices(
         f"({len(stored.kept)} kept their earlier observation) in {scrape.duration_s:.1f} s"
     )
     for line in failures:
-        context.log.warning(f"failed, {line}")
+        context.log.info(f"failed, {line}")
     if failure_share > config.failure_share_limit:
         # What was good is stored; failing the run is what makes the alert e-mail follow.
         raise dg.Failure(
