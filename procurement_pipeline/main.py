@@ -47,7 +47,7 @@ SHOW = {
     "product_catalog": ("active_products", "inserted", "updated", "unchanged", "deactivated"),
     "demo_price_history": ("observations", "products", "windows", "first_window", "last_window"),
     "consumption_history": ("rows", "products", "first_day", "last_day", "zero_use_products"),
-    "scraped_prices": ("attempted", "saved", "failed", "failed_by_reason", "duration_s"),
+    "scraped_prices": ("attempted", "saved", "failed", "duration_s"),
     "daily_price_history": ("products_covered", "rows", "days", "outliers_removed"),
     "synthetic_price_history": ("products", "rows_inserted"),
     "product_price_models": ("trained", "skipped", "failed", "median_mase_naive", "wall_s"),
@@ -58,6 +58,8 @@ SHOW = {
     "catalog_report": ("path", "pages", "purchase_lines"),
     "global_report": ("path", "pages"),
 }
+# Per asset, a text metadata value printed below it, one indented line per line of text.
+SHOW_LINES = {"scraped_prices": "failures"}
 
 
 def run_title(run: dg.DagsterRun) -> str:
@@ -105,6 +107,9 @@ def print_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
         )
         count = f" [{counts[key]} partitions]" if counts[key] > 1 else ""
         print(f"    {key}{count}: {details}")
+        lines = values.get(SHOW_LINES.get(key, ""))
+        for line in str(lines.value).splitlines() if lines else ():
+            print(f"      {line}")
     if run.status == dg.DagsterRunStatus.FAILURE:
         error, _steps = run_error_text(instance, run.run_id)
         print(f"    error: {error.strip()[:2000]}")
@@ -112,7 +117,9 @@ def print_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
 
 
 def main() -> int:
-    configure_logging()
+    # The console shows this module's lines (one per run and per asset, with what it made);
+    # the library's INFO lines stay in the runs' logs (make dev's UI) unless asked for.
+    configure_logging(default_level="WARNING")
     from procurement_pipeline.definitions import defs
 
     started = time.time()
