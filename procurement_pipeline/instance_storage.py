@@ -7,7 +7,8 @@ store a batch one event at a time: on SQLite each event opens two databases (run
 index), builds two SQLAlchemy engines and commits twice, about 25 ms; on MySQL each is three
 commits. These classes store the batch with the same statements Dagster uses for one event
 (``prepare_insert_event``, ``_store_asset_event_tags``, ``_store_asset_event``), in one
-transaction per database. Anything that is not a batch of asset events of one run goes the
+transaction per database, and update the asset's own row once per asset and event type rather
+than once per partition. Anything that is not a batch of asset events of one run goes the
 usual way. ``procurement_pipeline_tests/test_instance_storage.py`` checks that a batch leaves
 exactly the rows the one-by-one path leaves, so a Dagster upgrade that changes those internals
 fails there.
@@ -52,6 +53,17 @@ def _batchable(events: Sequence[EventLogEntry]) -> bool:
     )
 
 
+def _latest_per_asset_and_type(events: Sequence[EventLogEntry]) -> list[int]:
+    """Positions of the last event of each (asset key, event type), in batch order.
+
+    ``_store_asset_event`` overwrites an asset's row (last materialization, last run id, last
+    event time) with values taken from one event, each column set by given event types only; so
+    applying, in order, the last event of each type leaves the row as applying every event
+    would, with one write per asset and type instead of one per partition."""
+    last = {(e.dagster_event.asset_key, e.dagster_event_type): i for i, e in enumerate(events)}
+    return sorted(last.values())
+
+
 class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
     """SQLite event log: a batch is one transaction in the run shard and one in the index."""
 
@@ -74,8 +86,8 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
                 with db_result(conn, statement) as result:
                     event_ids.append(result.inserted_primary_key[0])
             self._store_asset_event_tags(conn, list(events), event_ids)
-            for event, event_id in zip(events, event_ids, strict=True):
-                self._store_asset_event(conn, event, event_id)
+            for i in _latest_per_asset_and_type(events):
+                self._store_asset_event(conn, events[i], event_ids[i])
 
 
 class BatchedSqliteStorage(DagsterSqliteStorage):
@@ -107,8 +119,8 @@ class BatchedMySQLEventLogStorage(MySQLEventLogStorage):
                 with db_result(conn, self.prepare_insert_event(event)) as result:
                     event_ids.append(result.inserted_primary_key[0])
             self._store_asset_event_tags(conn, list(events), event_ids)
-            for event, event_id in zip(events, event_ids, strict=True):
-                self._store_asset_event(conn, event, event_id)
+            for i in _latest_per_asset_and_type(events):
+                self._store_asset_event(conn, events[i], event_ids[i])
 
 
 class ProcurementInstance(DagsterInstance):
