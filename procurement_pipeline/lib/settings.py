@@ -50,3 +50,23 @@ def consumption_csv() -> Path:
     return Path(
         os.environ.get(CONSUMPTION_CSV_ENV) or PROJECT_ROOT / "data" / "consumption_demo.csv"
     )
+
+
+HOLDING_COST_RATE_ENV = "PROCUREMENT_HOLDING_COST_RATE"
+# Capital, storage, insurance and losses: 20-30 % a year is the usual rule of thumb.
+DEFAULT_HOLDING_COST_RATE = 0.25
+
+
+def holding_cost_rate() -> float:
+    """Yearly cost of holding stock as a share of its value (the buying advice weighs it
+    against a forecast price rise); PROCUREMENT_HOLDING_COST_RATE, e.g. 0.25 for 25 %."""
+    raw = (os.environ.get(HOLDING_COST_RATE_ENV) or "").strip()
+    if not raw:
+        return DEFAULT_HOLDING_COST_RATE
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        raise ValueError(f"{HOLDING_COST_RATE_ENV} must be a number, got {raw!r}") from None
+    if not 0 <= value <= 5:
+        raise ValueError(f"{HOLDING_COST_RATE_ENV} must be a yearly share in [0, 5], got {raw!r}")
+    return value

@@ -133,7 +133,14 @@ class RecommendationConfig(dg.Config):
         default=0.02, description="Smallest expected price drop worth waiting for."
     )
     min_rise_share: float = Field(
-        default=0.03, description="Smallest expected price rise worth buying early for."
+        default=0.03,
+        description="Smallest expected price rise, beyond the cost of holding the stock, worth "
+        "buying early for.",
+    )
+    holding_cost_rate: float = Field(
+        default=settings.holding_cost_rate(),
+        description="Yearly cost of holding stock as a share of its value (0.25 = 25 %); "
+        f"default ${settings.HOLDING_COST_RATE_ENV} or 0.25.",
     )
 
     def day(self) -> dt.date:
@@ -147,6 +154,7 @@ class RecommendationConfig(dg.Config):
             safety_z=self.safety_z,
             min_saving_share=self.min_saving_share,
             min_rise_share=self.min_rise_share,
+            holding_cost_rate=self.holding_cost_rate,
         )
 
 
@@ -156,10 +164,13 @@ class RecommendationConfig(dg.Config):
     kinds={"python", "sql"},
     description="One recommendation per active product: buy now, buy by a date, wait until a "
     "date or no need; a quantity that keeps the stock above the minimum through the lead time "
-    "and the horizon; the expected unit price on that date and the saving against buying now; "
-    "and the reason in one sentence. Products whose model is missing or does not beat both "
-    "baselines fall back to the stock rule at today's price, and say so. Reads the forecasts "
-    "table, not the product partitions.",
+    "and the horizon. With a trusted forecast it buys ahead of a rise larger than the cost of "
+    "holding the stock, waits for the cheapest forecast day before the deadline when prices "
+    "fall, and buys extra when today's price is well below the forecast's normal level (within "
+    "the stock and budget limits); the expected unit price, the expected saving and the reason "
+    "in one sentence. Products whose model is missing or does not beat both baselines fall "
+    "back to the stock rule at today's price, and say so. Reads the forecasts table, not the "
+    "product partitions.",
 )
 def purchase_recommendations(
     context: dg.AssetExecutionContext, config: RecommendationConfig, warehouse: WarehouseResource

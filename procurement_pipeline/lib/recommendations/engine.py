@@ -6,43 +6,59 @@ already ordered), the minimum stock ``M``, the lead time ``L`` days, the expecte
 :mod:`procurement_pipeline.lib.consumption.estimate`), today's observed price ``p0`` (the
 catalog's reference price when no market price was ever observed) and, when the product's
 model is trustworthy, the price forecast ``yhat[k]`` (with its interval) for the next ``H``
-days (``horizon_days``, 30).
+days (``horizon_days``, 30). Stock costs money to hold: ``holding_cost_rate`` a year (25 %:
+capital, storage, insurance, losses), i.e. ``c = rate / 365`` of its price per day.
 
-The decision rule
------------------
+:func:`recommend` runs six stages, each a function of its own (tested on its own):
 
-1. **Reorder level** ``R = M + SS`` with the safety stock ``SS = z * s * sqrt(L)``
-   (``safety_z`` 1.28: the lead time's use is exceeded about one time in ten).
-2. **Latest safe order day** ``T = (S - R) / d - L`` days from today: an order placed on day
-   ``T`` arrives just as the position reaches the reorder level, so the stock never goes
-   below the minimum through the lead time. ``urgency_days`` is ``T`` (negative: late).
-3. **No need** when ``T > H``: the stock lasts past the horizon plus the lead time (also when
-   nothing is used and the stock is at or above the minimum).
-4. **Buy now** when ``T < 1``: an order tomorrow would already be late (or the stock is below
-   the minimum with no use to wait for).
-5. Otherwise the **order window** is today (``k = 0``, price ``p0``) to the deadline
-   ``K = floor(T)``. With a trusted model the candidate prices are ``p0`` today and
-   ``yhat[k]`` for ``k = 1..K``; the cheapest day ``k*`` (the earliest on ties) is chosen:
+1. **Position** (:func:`stock_position`): stock + on order, minimum, lead time, unit.
+2. **Expected use** (:func:`expected_use`): ``d`` and ``s`` per product (0 when unknown).
+3. **Price outlook** (:func:`price_outlook`): ``p0``, the forecast path ``price[0] = p0``,
+   ``price[k] = yhat[k]``, and whether it is trusted: a trained model that beats both the
+   naive and the seasonal-naive baselines on its holdout, a forecast for the window and a
+   market price today. Otherwise the price plays no part (stock rule at today's price, and
+   the reason says why). Its *normal level* is the median of ``yhat`` (and of
+   ``yhat_lower``) over the horizon.
+4. **Action** (:func:`order_window`, :func:`choose_action`):
 
-   * **wait until** ``k*`` when ``(p0 - yhat[k*]) / p0 >= min_saving_share`` (2 %) and the
-     expected saving ``(p0 - yhat[k*]) * Q`` is at least ``min_saving_brl``;
-   * **buy now** when even the cheapest future day of the window is expected to cost at
-     least ``min_rise_share`` (3 %) more than today (a rise is coming, or today is a dip)
-     and the order today is worth placing (at least ``min_order_days``, 7, of use — no
-     top-ups of a few units);
-   * **buy by** ``K`` otherwise (no price move worth acting on: any day until the deadline).
+   * reorder level ``R = M + SS``, safety stock ``SS = z * s * sqrt(L)`` (``safety_z`` 1.28:
+     the lead time's use is exceeded about one time in ten);
+   * latest safe order day ``T = (S - R) / d - L`` days from today (``urgency_days``):
+     ordered then, the delivery arrives as the position reaches ``R``;
+   * **no need** when ``T > H``; **buy now** when ``T < 1`` (an order tomorrow is late);
+   * otherwise the order window is today to ``K = floor(T)``. With a trusted forecast each
+     day ``k`` of the window costs ``price[k] * (1 + c * (K - k))`` — its price plus holding
+     the stock ``K - k`` days longer than an order on the deadline — and the cheapest ``k*``
+     is the candidate:
 
-   Without a trusted model (skipped or failed training, no forecast for the window, or a
-   model that does not beat both the naive and the seasonal-naive baselines on the holdout)
-   the price plays no part: **buy by** ``K`` at today's price, and the reason says so.
-6. **Quantity** for an order on day ``k``: enough to keep the position at or above the
-   reorder level through the lead time and the horizon after it,
+     - **wait until** ``k*`` when ``price[k*]`` is at least ``min_saving_share`` (2 %) below
+       ``p0`` and the saving ``(p0 - price[k*]) * Q`` is at least ``min_saving_brl``;
+     - **buy now** (ahead of need) when today is cheapest and every later day of the window
+       costs at least ``min_rise_share`` (3 %) more than today *with the holding cost
+       included* (a rise beyond the cost of holding the stock), and the order is worth
+       placing (at least ``min_order_days``, 7, of use);
+     - **buy by** ``K`` otherwise (no price move worth acting on).
+   * **opportunity**: today's price more than ``opportunity_margin`` (5 %) below the normal
+     lower bound (``p0 < median(yhat_lower) * (1 - margin)``, the rule of the opportunity
+     e-mail) and the normal level pays for holding the extra stock until it would otherwise
+     be bought (``H`` days later, or ``T`` for a product with no need yet): **buy now**, the
+     regular quantity plus an extra.
+5. **Quantity** (:func:`order_quantity`) for an order on day ``k``: enough to keep the
+   position at or above the reorder level through the lead time and the horizon after it,
    ``Q = R + d * (k + L + H) - S`` (at least 0; when nothing is used, what restores the
-   minimum), rounded up to whole items (unidade, caixa, rolo, pacote, par, chapa, galão,
-   lata, balde, folha) or to 0.1 (metro, kg, litro, m³).
-7. **Expected unit price** is the price expected on the action date (``p0`` today; ``yhat``
-   on a later date with a trusted model; ``p0`` otherwise) and the **expected saving** is
-   ``(p0 - expected_unit_price) * Q``, i.e. against buying the same quantity now.
+   minimum), rounded up to whole items (unidade, caixa, ...) or to 0.1 (metro, kg, litro,
+   m³). On an opportunity, an extra of up to ``extra_cover_days`` (30) of use, never past
+   ``max_cover_days`` (120) of use above the reorder level (the stock limit) and, across the
+   list, never costing more than ``extra_budget`` (the budget limit, best discounts first;
+   no limit when unset); the extra is rounded down so both limits hold.
+6. **Reason** (:func:`~procurement_pipeline.lib.recommendations.messages.reason_text`): one
+   sentence in Portuguese with the numbers behind the action.
+
+**Expected unit price** is the price expected on the action date (``p0`` today; ``yhat`` on a
+later date with a trusted model; ``p0`` otherwise). **Expected saving**: waiting, against
+buying the same quantity now; buying ahead of a rise, against the cheapest later day of the
+window, holding included; the extra of an opportunity, against buying it later at the normal
+level, holding included.
 
 All of it is numpy over the products (3,000 products in a few tens of milliseconds); only the
 reason sentences are built in a Python loop.
@@ -56,7 +72,7 @@ alert keyed ``opportunity:{sku}:{window_start:%Y-%m-%dT%H:%M}`` so it is e-maile
 from __future__ import annotations
 
 import datetime as dt
-import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -64,41 +80,40 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procurement_pipeline.lib.reporting.formatting import (
-    format_brl,
-    format_date_br,
-    format_number,
-    format_pct,
+from procurement_pipeline.lib.recommendations.messages import (
+    NO_MODEL_NOTE,
+    UNTRUSTED_MODEL_NOTE,
+    AdviceFacts,
+    quantity_text,
+    reason_text,
 )
+from procurement_pipeline.lib.recommendations.units import (
+    WHOLE_UNITS,
+    round_quantity,
+    round_quantity_down,
+)
+from procurement_pipeline.lib.settings import DEFAULT_HOLDING_COST_RATE
+
+# Re-exported: callers import these from the engine.
+__all__ = [
+    "ACTIONS",
+    "NO_MODEL_NOTE",
+    "OPPORTUNITY_COLUMNS",
+    "RECOMMENDATION_COLUMNS",
+    "UNTRUSTED_MODEL_NOTE",
+    "WHOLE_UNITS",
+    "RecommendationSettings",
+    "opportunities",
+    "opportunity_key",
+    "quantity_text",
+    "recommend",
+    "recommendation_counts",
+    "round_quantity",
+]
 
 ACTIONS = ("buy_now", "buy_by", "wait_until", "no_need")
-WHOLE_UNITS = frozenset(
-    {"unidade", "caixa", "rolo", "pacote", "par", "chapa", "galão", "lata", "balde", "folha"}
-)
-PLURALS = {
-    "metro": "metros",
-    "unidade": "unidades",
-    "caixa": "caixas",
-    "rolo": "rolos",
-    "pacote": "pacotes",
-    "chapa": "chapas",
-    "galão": "galões",
-    "lata": "latas",
-    "balde": "baldes",
-    "folha": "folhas",
-    "par": "pares",
-    "litro": "litros",
-    "kg": "kg",
-    "m³": "m³",
-}
-UNTRUSTED_MODEL_NOTE = (
-    "Modelo não confiável (não supera as referências): regra de estoque pelo preço de hoje."
-)
-NO_MODEL_NOTE = "Sem modelo de previsão para o produto: regra de estoque pelo preço de hoje."
-NO_FORECAST_NOTE = (
-    "Sem previsão de preço para os próximos dias: regra de estoque pelo preço de hoje."
-)
-REFERENCE_PRICE_NOTE = "sem cotação de mercado, vale o preço de referência do catálogo"
+# What moved the date or the quantity away from the stock rule's deadline.
+SIGNALS = ("stock", "rise", "fall", "opportunity", "none")
 
 RECOMMENDATION_COLUMNS = [
     "sku",
@@ -154,6 +169,11 @@ class RecommendationSettings:
     min_rise_share: float = 0.03
     min_order_days: float = 7.0
     opportunity_margin: float = 0.05
+    # Yearly cost of holding stock, as a share of its price (capital, storage, losses).
+    holding_cost_rate: float = DEFAULT_HOLDING_COST_RATE
+    extra_cover_days: float = 30.0
+    max_cover_days: float = 120.0
+    extra_budget: float | None = None
     consumption_window_days: int = 56
     require_beats_naive: bool = True
     require_beats_seasonal_naive: bool = True
@@ -167,6 +187,16 @@ class RecommendationSettings:
             value = getattr(self, name)
             if not 0 <= value < 1:
                 raise ValueError(f"{name} must be in [0, 1)")
+        if not 0 <= self.holding_cost_rate <= 5:
+            raise ValueError("holding_cost_rate must be a yearly share in [0, 5]")
+        if self.extra_cover_days < 0 or self.max_cover_days < 0:
+            raise ValueError("extra_cover_days and max_cover_days must not be negative")
+        if self.extra_budget is not None and self.extra_budget < 0:
+            raise ValueError("extra_budget must not be negative")
+
+    @property
+    def holding_per_day(self) -> float:
+        return self.holding_cost_rate / 365.0
 
 
 def _to_day(value: Any) -> dt.date:
@@ -192,27 +222,398 @@ def _bool_column(frame: pd.DataFrame, name: str, default: bool) -> np.ndarray:
     return np.array([default if v is None or v is pd.NA or v != v else bool(v) for v in col])
 
 
-def round_quantity(quantity: Any, units: Any) -> np.ndarray:
-    """Round up to the unit's step: whole items for counted units, 0.1 otherwise."""
-    q = np.clip(np.asarray(quantity, dtype=float), 0.0, None)
-    whole = np.isin(np.asarray(units, dtype=object), list(WHOLE_UNITS))
-    step = np.where(whole, 1.0, 0.1)
-    # The small tolerance keeps 40.0000000001 from becoming 41.
-    return np.round(np.ceil(q / step - 1e-9) * step, 1)
+def _by_sku(sku_index: pd.Index, frame: pd.DataFrame, column: str, fill: float) -> np.ndarray:
+    """``frame[column]`` aligned on ``sku_index`` (``fill`` for SKUs the frame lacks)."""
+    out = np.full(len(sku_index), fill, dtype=float)
+    if len(frame):
+        pos = sku_index.get_indexer(frame["sku"].astype(str))
+        ok = pos >= 0
+        out[pos[ok]] = frame[column].to_numpy(dtype=float)[ok]
+    return out
 
 
-def quantity_text(quantity: float, unit: str) -> str:
-    whole = unit in WHOLE_UNITS or float(quantity).is_integer()
-    text = format_number(quantity, 0 if whole else 1)
-    word = unit if abs(quantity - 1.0) < 1e-9 else PLURALS.get(unit, unit)
-    return f"{text} {word}"
+# --------------------------------------------------------------------------- 1. position
 
 
-def _days_text(days: float) -> str:
-    if not math.isfinite(days):
-        return "muito tempo"
-    n = max(int(math.floor(days)), 0)
-    return "1 dia" if n == 1 else f"{n} dias"
+@dataclass(frozen=True)
+class Position:
+    """The active products and their stock position (arrays in the products' order)."""
+
+    products: pd.DataFrame  # the active rows, index 0..n-1
+    skus: np.ndarray
+    units: np.ndarray
+    stock: np.ndarray
+    on_order: np.ndarray
+    minimum: np.ndarray
+    lead: np.ndarray
+    reference_price: np.ndarray
+
+    @property
+    def position(self) -> np.ndarray:
+        return self.stock + self.on_order
+
+    @property
+    def sku_index(self) -> pd.Index:
+        return pd.Index(self.skus)
+
+
+def stock_position(products_df: pd.DataFrame) -> Position:
+    """Active products (``active`` column, default active) with stock, on order, minimum,
+    lead time, unit and reference price."""
+    products = products_df
+    if "active" in products.columns:
+        products = products[_bool_column(products, "active", True)]
+    products = products.reset_index(drop=True)
+    n = len(products)
+    on_order = (
+        products["on_order"].fillna(0).to_numpy(dtype=float)
+        if "on_order" in products.columns
+        else np.zeros(n)
+    )
+    return Position(
+        products=products,
+        skus=products["sku"].astype(str).to_numpy(dtype=object),
+        units=products["unit"].astype(str).to_numpy(dtype=object),
+        stock=products["current_stock"].to_numpy(dtype=float),
+        on_order=on_order,
+        minimum=products["minimum_stock"].to_numpy(dtype=float),
+        lead=products["lead_time_days"].to_numpy(dtype=float),
+        reference_price=products["reference_price"].to_numpy(dtype=float),
+    )
+
+
+# --------------------------------------------------------------------------- 2. expected use
+
+
+@dataclass(frozen=True)
+class ExpectedUse:
+    daily: np.ndarray  # expected use per day (0 when unknown)
+    std: np.ndarray  # its day-to-day standard deviation
+
+
+def expected_use(consumption_df: pd.DataFrame, sku_index: pd.Index) -> ExpectedUse:
+    """``daily_mean`` / ``daily_std`` per product; products without a row use nothing."""
+    daily = _by_sku(sku_index, consumption_df, "daily_mean", 0.0)
+    std = _by_sku(sku_index, consumption_df, "daily_std", 0.0)
+    return ExpectedUse(
+        daily=np.nan_to_num(np.clip(daily, 0.0, None)),
+        std=np.nan_to_num(np.clip(std, 0.0, None)),
+    )
+
+
+# --------------------------------------------------------------------------- 3. price outlook
+
+
+@dataclass(frozen=True)
+class PriceOutlook:
+    today: np.ndarray  # p0: the market price, or the catalog's reference price
+    from_market: np.ndarray
+    path: np.ndarray  # (n, H + 1): column 0 today's price, column k the forecast for day k
+    lower: np.ndarray  # (n, H + 1): the forecast's lower bound (column 0 unused)
+    trusted: np.ndarray
+    note: np.ndarray  # trusted | no_model | not_beating_baselines | no_forecast | reference_price
+    normal: np.ndarray  # median forecast over the horizon (NaN when not trusted)
+    normal_lower: np.ndarray  # median lower bound over the horizon (NaN when not trusted)
+
+    @property
+    def price_source(self) -> np.ndarray:
+        return np.where(self.from_market, "market", "reference").astype(object)
+
+
+def price_outlook(
+    forecasts_df: pd.DataFrame,
+    models_df: pd.DataFrame,
+    today_prices_df: pd.DataFrame,
+    sku_index: pd.Index,
+    reference_price: np.ndarray,
+    as_of: dt.date,
+    settings: RecommendationSettings,
+) -> PriceOutlook:
+    """Today's price, the forecast path over ``as_of + 1 .. as_of + H`` (with a ``kind``
+    column only ``"future"`` rows count) and whether the model behind it is trusted."""
+    n, horizon = len(sku_index), settings.horizon_days
+    p0 = _by_sku(sku_index, today_prices_df, "price", np.nan)
+    from_market = np.isfinite(p0) & (p0 > 0)
+    p0 = np.where(from_market, p0, reference_price)
+
+    path = np.full((n, horizon + 1), np.nan)
+    lower = np.full((n, horizon + 1), np.nan)
+    fc = forecasts_df
+    if len(fc) and "kind" in fc.columns:
+        fc = fc[fc["kind"] == "future"]
+    if len(fc):
+        rows = sku_index.get_indexer(fc["sku"].astype(str))
+        cols = _day_numbers(fc["ds"].to_numpy()) - as_of.toordinal()
+        ok = (rows >= 0) & (cols >= 1) & (cols <= horizon)
+        path[rows[ok], cols[ok]] = fc["yhat"].to_numpy(dtype=float)[ok]
+        if "yhat_lower" in fc.columns:
+            lower[rows[ok], cols[ok]] = fc["yhat_lower"].to_numpy(dtype=float)[ok]
+    has_forecast = np.isfinite(path[:, 1:]).any(axis=1)
+    path[:, 0] = p0
+
+    status = np.full(n, None, dtype=object)
+    beats_n = np.zeros(n, dtype=bool)
+    beats_s = np.zeros(n, dtype=bool)
+    if len(models_df):
+        pos = sku_index.get_indexer(models_df["sku"].astype(str))
+        ok = pos >= 0
+        status[pos[ok]] = models_df["status"].astype(object).to_numpy()[ok]
+        beats_n[pos[ok]] = _bool_column(models_df, "beats_naive", False)[ok]
+        beats_s[pos[ok]] = _bool_column(models_df, "beats_seasonal_naive", False)[ok]
+    trained = status == "trained"
+    good = trained.copy()
+    if settings.require_beats_naive:
+        good &= beats_n
+    if settings.require_beats_seasonal_naive:
+        good &= beats_s
+    trusted = good & has_forecast & from_market
+    note = np.select(
+        [trusted, ~trained, ~good, ~has_forecast],
+        ["trusted", "no_model", "not_beating_baselines", "no_forecast"],
+        default="reference_price",
+    ).astype(object)
+    # "All-NaN slice" warnings are expected for products without a forecast.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        normal = np.where(trusted, np.nanmedian(path[:, 1:], axis=1), np.nan)
+        normal_lower = np.where(trusted, np.nanmedian(lower[:, 1:], axis=1), np.nan)
+    return PriceOutlook(
+        today=p0,
+        from_market=from_market,
+        path=path,
+        lower=lower,
+        trusted=trusted,
+        note=note,
+        normal=normal,
+        normal_lower=normal_lower,
+    )
+
+
+# --------------------------------------------------------------------------- 4. action
+
+
+@dataclass(frozen=True)
+class OrderWindow:
+    reorder_level: np.ndarray
+    latest_order_day: np.ndarray  # T, days from today (inf / -inf without use)
+    deadline: np.ndarray  # K = floor(T) clipped to 0..H (int)
+    no_need: np.ndarray  # T > H
+    late: np.ndarray  # T < 1
+
+
+def order_window(
+    position: Position, use: ExpectedUse, settings: RecommendationSettings
+) -> OrderWindow:
+    """The stock rule: reorder level, latest safe order day, deadline."""
+    horizon = settings.horizon_days
+    reorder = position.minimum + settings.safety_z * use.std * np.sqrt(position.lead)
+    d = use.daily
+    with np.errstate(divide="ignore", invalid="ignore"):
+        latest = np.where(
+            d > 0,
+            (position.position - reorder) / np.where(d > 0, d, 1.0) - position.lead,
+            np.where(position.position >= position.minimum, np.inf, -np.inf),
+        )
+    deadline = np.where(np.isfinite(latest), np.clip(np.floor(latest), 0, horizon), 0)
+    return OrderWindow(
+        reorder_level=reorder,
+        latest_order_day=latest,
+        deadline=deadline.astype(np.int64),
+        no_need=latest > horizon,
+        late=latest < 1,
+    )
+
+
+def regular_quantity(
+    position: Position,
+    use: ExpectedUse,
+    window: OrderWindow,
+    day: np.ndarray,
+    settings: RecommendationSettings,
+) -> np.ndarray:
+    """What an order on ``day`` needs: the position stays at or above the reorder level
+    through the lead time and the horizon after it (no use: what restores the minimum)."""
+    q = np.where(
+        use.daily > 0,
+        window.reorder_level
+        + use.daily * (day + position.lead + settings.horizon_days)
+        - position.position,
+        np.clip(position.minimum - position.position, 0.0, None),
+    )
+    return round_quantity(q, position.units)
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: np.ndarray  # ACTIONS
+    day: np.ndarray  # days from today of the action (the deadline for no_need)
+    signal: np.ndarray  # SIGNALS
+    drop_share: np.ndarray  # (p0 - price[k*]) / p0
+    # Buying now: the cheapest later day of the window / p0 - 1; buying by a day before a
+    # rise: the deadline's price / that day's - 1 (holding not included).
+    rise_share: np.ndarray
+    rise_holding_share: np.ndarray  # holding the stock bought ahead until the deadline
+    opportunity_wait: np.ndarray  # days the extra would otherwise wait to be bought
+
+
+def choose_action(
+    position: Position,
+    use: ExpectedUse,
+    outlook: PriceOutlook,
+    window: OrderWindow,
+    settings: RecommendationSettings,
+) -> Decision:
+    """Buy now, wait until the cheapest day, buy by the deadline or no need (module
+    docstring, stage 4)."""
+    n, horizon, c = len(position.skus), settings.horizon_days, settings.holding_per_day
+    p0, path, trusted = outlook.today, outlook.path, outlook.trusted
+    deadline = window.deadline
+    ks = np.arange(horizon + 1)
+    in_window = (ks[None, :] <= deadline[:, None]) & np.isfinite(path) & trusted[:, None]
+    in_window[:, 0] = True
+    # Each day's price plus holding the stock until the deadline.
+    cost = np.where(in_window, path * (1.0 + c * (deadline[:, None] - ks[None, :])), np.inf)
+    k_best = np.argmin(cost, axis=1)
+    rows = np.arange(n)
+    best = path[rows, k_best]
+    later = cost.copy()
+    later[:, 0] = np.inf
+    later_price = np.where(in_window, path, np.inf)
+    later_price[:, 0] = np.inf
+    with np.errstate(invalid="ignore", divide="ignore"):
+        drop_share = (p0 - best) / p0
+        net_rise = later.min(axis=1) / cost[:, 0] - 1.0
+        rise_share = later_price.min(axis=1) / p0 - 1.0
+
+    flexible = ~window.no_need & ~window.late
+    q_best = regular_quantity(position, use, window, k_best, settings)
+    wait = (
+        flexible
+        & trusted
+        & (k_best > 0)
+        & (drop_share >= settings.min_saving_share)
+        & ((p0 - best) * q_best >= settings.min_saving_brl)
+    )
+    # Buying ahead of a rise only when the order is worth placing (at least
+    # ``min_order_days`` of use), not to top up a few units.
+    q_now = regular_quantity(position, use, window, np.zeros(n, dtype=np.int64), settings)
+    rise = (
+        flexible
+        & trusted
+        & ~wait
+        & np.isfinite(net_rise)
+        & (net_rise >= settings.min_rise_share)
+        & (q_now >= use.daily * settings.min_order_days)
+    )
+    # A rise later in the window: buy by the last day before it (the cheapest day, holding
+    # included) instead of on the deadline, when that saves at least min_rise_share.
+    rows_k = path[rows, deadline]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        later_rise_share = rows_k / best - 1.0
+        deadline_saving = (cost[rows, deadline] - cost[rows, k_best]) / p0
+    rise_later = (
+        flexible
+        & trusted
+        & ~wait
+        & ~rise
+        & (k_best > 0)
+        & (k_best < deadline)
+        & (deadline_saving >= settings.min_rise_share)
+    )
+    # Extra stock bought today would otherwise be bought with the next order: a horizon
+    # later, or at the latest safe order day for a product with no need yet.
+    wait_days = np.where(window.no_need, np.clip(window.latest_order_day, 0.0, 1e6), float(horizon))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pays_holding = outlook.normal > p0 * (1.0 + c * wait_days)
+    opportunity = (
+        trusted
+        & (use.daily > 0)
+        & (p0 < outlook.normal_lower * (1.0 - settings.opportunity_margin))
+        & pays_holding
+    )
+    action = np.select(
+        [opportunity | window.late | rise, window.no_need, wait],
+        ["buy_now", "no_need", "wait_until"],
+        default="buy_by",
+    ).astype(object)
+    signal = np.select(
+        [opportunity, rise | rise_later, wait, window.late | window.no_need, trusted],
+        ["opportunity", "rise", "fall", "stock", "none"],
+        default="stock",
+    ).astype(object)
+    day = np.select(
+        [action == "buy_now", (action == "wait_until") | rise_later], [0, k_best], deadline
+    )
+    return Decision(
+        action=action,
+        day=day.astype(np.int64),
+        signal=signal,
+        drop_share=drop_share,
+        rise_share=np.where(rise_later, later_rise_share, rise_share),
+        rise_holding_share=c * np.where(rise_later, deadline - k_best, deadline),
+        opportunity_wait=wait_days,
+    )
+
+
+# --------------------------------------------------------------------------- 5. quantity
+
+
+@dataclass(frozen=True)
+class OrderQuantity:
+    regular: np.ndarray  # what the stock rule needs for an order on the action day
+    extra: np.ndarray  # bought ahead on an opportunity, within the stock and budget limits
+    extra_limit: np.ndarray  # "" | "stock" | "budget": which limit cut the extra
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.regular + self.extra
+
+
+def order_quantity(
+    position: Position,
+    use: ExpectedUse,
+    outlook: PriceOutlook,
+    window: OrderWindow,
+    decision: Decision,
+    settings: RecommendationSettings,
+) -> OrderQuantity:
+    """Regular quantity for the action day, plus the extra of an opportunity (module
+    docstring, stage 5)."""
+    d, p0 = use.daily, outlook.today
+    needed = decision.action != "no_need"
+    regular = np.where(
+        needed & (window.latest_order_day <= settings.horizon_days),
+        regular_quantity(position, use, window, decision.day, settings),
+        0.0,
+    )
+    opportunity = decision.signal == "opportunity"
+    # Up to extra_cover_days of use beyond the regular order's cover (orders are today).
+    after = position.position + regular
+    horizon_cover = window.reorder_level + d * (position.lead + settings.horizon_days)
+    wanted = np.clip(horizon_cover + d * settings.extra_cover_days - after, 0.0, None)
+    room = np.clip(window.reorder_level + d * settings.max_cover_days - after, 0.0, None)
+    extra = np.where(opportunity, np.minimum(wanted, room), 0.0)
+    limit = np.where(opportunity & (room < wanted), "stock", "").astype(object)
+    # Without a regular order, a purchase for the extra alone must be worth placing.
+    extra = np.where((regular > 0) | (extra >= d * settings.min_order_days), extra, 0.0)
+    extra = round_quantity_down(extra, position.units)
+    if settings.extra_budget is not None and (extra > 0).any():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            discount = np.where(extra > 0, 1.0 - p0 / outlook.normal, -np.inf)
+        order = np.argsort(-discount, kind="stable")
+        cost = (extra * p0)[order]
+        spent_before = np.cumsum(cost) - cost
+        allowed = np.clip(settings.extra_budget - spent_before, 0.0, cost)
+        capped = np.zeros_like(extra)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            capped[order] = np.where(cost > 0, allowed / p0[order], 0.0)
+        capped = round_quantity_down(np.minimum(capped, extra), position.units)
+        limit = np.where(capped < extra - 1e-9, "budget", limit).astype(object)
+        extra = capped
+    return OrderQuantity(regular=regular, extra=extra, extra_limit=limit)
+
+
+# --------------------------------------------------------------------------- the list
 
 
 def recommend(
@@ -237,328 +638,141 @@ def recommend(
     """
     settings = settings or RecommendationSettings()
     as_of = _to_day(as_of)
-    horizon = settings.horizon_days
-    products = products_df
-    if "active" in products.columns:
-        products = products[_bool_column(products, "active", True)]
-    products = products.reset_index(drop=True)
-    n = len(products)
-    skus = products["sku"].astype(str).to_numpy(dtype=object)
-    sku_index = pd.Index(skus)
-    units = products["unit"].astype(str).to_numpy(dtype=object)
-
-    stock = products["current_stock"].to_numpy(dtype=float)
-    on_order = (
-        products["on_order"].fillna(0).to_numpy(dtype=float)
-        if "on_order" in products.columns
-        else np.zeros(n)
+    position = stock_position(products_df)
+    use = expected_use(consumption_df, position.sku_index)
+    outlook = price_outlook(
+        forecasts_df,
+        models_df,
+        today_prices_df,
+        position.sku_index,
+        position.reference_price,
+        as_of,
+        settings,
     )
-    position = stock + on_order
-    minimum = products["minimum_stock"].to_numpy(dtype=float)
-    lead = products["lead_time_days"].to_numpy(dtype=float)
-    reference = products["reference_price"].to_numpy(dtype=float)
+    window = order_window(position, use, settings)
+    decision = choose_action(position, use, outlook, window, settings)
+    quantity = order_quantity(position, use, outlook, window, decision, settings)
+    # An opportunity with nothing left to buy within the limits leaves the stock rule's
+    # verdict (no need yet) standing.
+    nothing = (decision.signal == "opportunity") & (quantity.total <= 0) & window.no_need
+    action = np.where(nothing, "no_need", decision.action).astype(object)
+    signal = np.where(nothing, "stock", decision.signal).astype(object)
+    return _frame(position, use, outlook, window, decision, quantity, action, signal, as_of,
+                  settings)  # fmt: skip
 
-    # Consumption.
-    d = np.zeros(n)
-    s = np.zeros(n)
-    if len(consumption_df):
-        pos = sku_index.get_indexer(consumption_df["sku"].astype(str))
-        ok = pos >= 0
-        d[pos[ok]] = consumption_df["daily_mean"].to_numpy(dtype=float)[ok]
-        s[pos[ok]] = consumption_df["daily_std"].to_numpy(dtype=float)[ok]
-    d = np.nan_to_num(np.clip(d, 0.0, None))
-    s = np.nan_to_num(np.clip(s, 0.0, None))
 
-    # Today's price.
-    p0 = np.full(n, np.nan)
-    if len(today_prices_df):
-        pos = sku_index.get_indexer(today_prices_df["sku"].astype(str))
-        ok = pos >= 0
-        p0[pos[ok]] = today_prices_df["price"].to_numpy(dtype=float)[ok]
-    from_market = np.isfinite(p0) & (p0 > 0)
-    p0 = np.where(from_market, p0, reference)
-    price_source = np.where(from_market, "market", "reference")
-
-    # Forecast matrix: column 0 is today (p0), column k the forecast for as_of + k.
-    yhat = np.full((n, horizon + 1), np.nan)
-    ylo = np.full((n, horizon + 1), np.nan)
-    yhi = np.full((n, horizon + 1), np.nan)
-    fc = forecasts_df
-    if len(fc) and "kind" in fc.columns:
-        fc = fc[fc["kind"] == "future"]
-    if len(fc):
-        rows = sku_index.get_indexer(fc["sku"].astype(str))
-        cols = _day_numbers(fc["ds"].to_numpy()) - as_of.toordinal()
-        ok = (rows >= 0) & (cols >= 1) & (cols <= horizon)
-        yhat[rows[ok], cols[ok]] = fc["yhat"].to_numpy(dtype=float)[ok]
-        if "yhat_lower" in fc.columns:
-            ylo[rows[ok], cols[ok]] = fc["yhat_lower"].to_numpy(dtype=float)[ok]
-        if "yhat_upper" in fc.columns:
-            yhi[rows[ok], cols[ok]] = fc["yhat_upper"].to_numpy(dtype=float)[ok]
-    has_forecast = np.isfinite(yhat[:, 1:]).any(axis=1)
-
-    # Trust.
-    status = np.full(n, None, dtype=object)
-    beats_n = np.zeros(n, dtype=bool)
-    beats_s = np.zeros(n, dtype=bool)
-    if len(models_df):
-        pos = sku_index.get_indexer(models_df["sku"].astype(str))
-        ok = pos >= 0
-        status[pos[ok]] = models_df["status"].astype(object).to_numpy()[ok]
-        beats_n[pos[ok]] = _bool_column(models_df, "beats_naive", False)[ok]
-        beats_s[pos[ok]] = _bool_column(models_df, "beats_seasonal_naive", False)[ok]
-    trained = status == "trained"
-    good = trained.copy()
-    if settings.require_beats_naive:
-        good &= beats_n
-    if settings.require_beats_seasonal_naive:
-        good &= beats_s
-    trusted = good & has_forecast & from_market
-    model_note = np.where(
-        trusted,
-        "trusted",
-        np.where(
-            ~trained,
-            "no_model",
-            np.where(
-                ~good,
-                "not_beating_baselines",
-                np.where(~has_forecast, "no_forecast", "reference_price"),
-            ),
-        ),
-    )
-
-    # Stock rule.
-    safety = settings.safety_z * s * np.sqrt(lead)
-    reorder = minimum + safety
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t_order = np.where(
-            d > 0,
-            (position - reorder) / np.where(d > 0, d, 1.0) - lead,
-            np.where(position >= minimum, np.inf, -np.inf),
-        )
-    no_need = t_order > horizon
-    buy_now = t_order < 1
-    deadline = np.where(np.isfinite(t_order), np.clip(np.floor(t_order), 0, horizon), 0).astype(
-        np.int64
-    )
-
-    # Cheapest day of the window for trusted models.
-    prices = yhat.copy()
-    prices[:, 0] = p0
-    ks = np.arange(horizon + 1)
-    in_window = ks[None, :] <= deadline[:, None]
-    candidate = np.where(in_window & np.isfinite(prices) & trusted[:, None], prices, np.inf)
-    candidate[:, 0] = p0
-    k_best = np.argmin(candidate, axis=1)
-    best = candidate[np.arange(n), k_best]
-    future_only = candidate.copy()
-    future_only[:, 0] = np.inf
-    cheapest_future = future_only.min(axis=1)
+def _frame(
+    position: Position,
+    use: ExpectedUse,
+    outlook: PriceOutlook,
+    window: OrderWindow,
+    decision: Decision,
+    quantity: OrderQuantity,
+    action: np.ndarray,
+    signal: np.ndarray,
+    as_of: dt.date,
+    settings: RecommendationSettings,
+) -> pd.DataFrame:
+    """Prices, savings, dates and reasons of the decided actions, as the output frame."""
+    n, c = len(position.skus), settings.holding_per_day
+    rows = np.arange(n)
+    p0, k = outlook.today, decision.day
+    no_need = action == "no_need"
+    total = np.where(no_need, 0.0, quantity.total)
+    expected = np.where(outlook.trusted & (k > 0), outlook.path[rows, k], p0)
+    expected = np.where(np.isfinite(expected), expected, p0)
+    expected = np.where(no_need, np.nan, expected)
     with np.errstate(invalid="ignore", divide="ignore"):
-        drop_share = (p0 - best) / p0
-        rise_share = (cheapest_future - p0) / p0
-
-    def quantity_at(k: np.ndarray) -> np.ndarray:
-        q = np.where(
-            d > 0,
-            reorder + d * (k + lead + horizon) - position,
-            np.clip(minimum - position, 0.0, None),
+        # Buying ahead of a rise: against the later price, holding included.
+        rise_saving = (
+            expected * (decision.rise_share - decision.rise_holding_share) * quantity.regular
         )
-        return round_quantity(q, units)
-
-    q_wait = quantity_at(k_best)
-    wait_saving = (p0 - best) * q_wait
-    flexible = ~no_need & ~buy_now
-    wait = (
-        flexible
-        & trusted
-        & (k_best > 0)
-        & (drop_share >= settings.min_saving_share)
-        & (wait_saving >= settings.min_saving_brl)
-    )
-    # Buying early for a price rise only when the order is worth placing (at least
-    # ``min_order_days`` of use), not to top up a few units.
-    q_now = quantity_at(np.zeros(n, dtype=np.int64))
-    rise = (
-        flexible
-        & trusted
-        & ~wait
-        & np.isfinite(rise_share)
-        & (rise_share >= settings.min_rise_share)
-        & (q_now >= d * settings.min_order_days)
-    )
-    action = np.select(
-        [no_need, buy_now | rise, wait], ["no_need", "buy_now", "wait_until"], default="buy_by"
-    ).astype(object)
-    k_action = np.select([action == "buy_now", action == "wait_until"], [0, k_best], deadline)
-    quantity = np.where(action == "no_need", 0.0, quantity_at(k_action))
-    expected = np.where(
-        action == "no_need",
-        np.nan,
-        np.where(
-            trusted & (k_action > 0),
-            prices[np.arange(n), k_action],
-            p0,
-        ),
-    )
-    expected = np.where(np.isfinite(expected) | (action == "no_need"), expected, p0)
-    saving = np.where(action == "no_need", 0.0, (p0 - expected) * quantity)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        saving_pct = np.where(action == "no_need", 0.0, (p0 - expected) / p0)
-    action_ord = np.where(action == "no_need", -1, as_of.toordinal() + k_action)
+        regular_saving = np.where(signal == "rise", rise_saving, (p0 - expected) * quantity.regular)
+        extra_saving = (
+            outlook.normal - p0 * (1.0 + c * decision.opportunity_wait)
+        ) * quantity.extra
+        saving = np.where(no_need, 0.0, regular_saving + np.nan_to_num(extra_saving))
+        saving_pct = np.where(total > 0, saving / (p0 * total), 0.0)
+        below_normal = 1.0 - p0 / outlook.normal
+        cover = np.where(
+            use.daily > 0,
+            np.clip(position.position, 0.0, None) / np.where(use.daily > 0, use.daily, 1.0),
+            np.inf,
+        )
+    action_ord = np.where(no_need, -1, as_of.toordinal() + k)
     action_date = np.array(
         [None if o < 0 else dt.date.fromordinal(int(o)) for o in action_ord], dtype=object
     )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cover = np.where(d > 0, np.clip(position, 0.0, None) / np.where(d > 0, d, 1.0), np.inf)
-    urgency = np.where(np.isfinite(t_order), t_order, np.nan)
-
+    latest = window.latest_order_day
     reasons = [
-        _reason(
-            action=action[i],
-            trusted=bool(trusted[i]),
-            note=model_note[i],
-            rise=bool(rise[i]),
-            unit=units[i],
-            quantity=float(quantity[i]),
-            cover=float(cover[i]),
-            position=float(position[i]),
-            minimum=float(minimum[i]),
-            lead=int(lead[i]),
-            use=float(d[i]),
-            p0=float(p0[i]),
-            expected=float(expected[i]),
-            drop=float(drop_share[i]),
-            rise_share=float(rise_share[i]),
-            saving=float(saving[i]),
-            date=action_date[i],
-            deadline=dt.date.fromordinal(as_of.toordinal() + int(deadline[i])),
-            horizon=horizon,
-            from_market=bool(from_market[i]),
+        reason_text(
+            AdviceFacts(
+                action=action[i],
+                signal=signal[i],
+                trusted=bool(outlook.trusted[i]),
+                note=outlook.note[i],
+                unit=position.units[i],
+                quantity=float(total[i]),
+                extra_quantity=float(quantity.extra[i]),
+                extra_limit=quantity.extra_limit[i],
+                cover_days=float(cover[i]),
+                position=float(position.position[i]),
+                minimum=float(position.minimum[i]),
+                lead_days=int(position.lead[i]),
+                daily_use=float(use.daily[i]),
+                price_today=float(p0[i]),
+                from_market=bool(outlook.from_market[i]),
+                expected_price=float(expected[i]),
+                drop_share=float(decision.drop_share[i]),
+                rise_share=float(decision.rise_share[i]),
+                holding_share=float(
+                    c * decision.opportunity_wait[i]
+                    if signal[i] == "opportunity"
+                    else decision.rise_holding_share[i]
+                ),
+                normal_price=float(outlook.normal[i]),
+                below_normal_share=float(below_normal[i]),
+                saving=float(saving[i]),
+                date=action_date[i],
+                deadline=dt.date.fromordinal(as_of.toordinal() + int(window.deadline[i])),
+                horizon_days=settings.horizon_days,
+                max_cover_days=settings.max_cover_days,
+            )
         )
         for i in range(n)
     ]
+    products = position.products
     return pd.DataFrame(
         {
-            "sku": skus,
+            "sku": position.skus,
             "name": products["name"].astype(str).to_numpy(dtype=object)
             if "name" in products.columns
-            else skus,
+            else position.skus,
             "category": products["category"].astype(str).to_numpy(dtype=object)
             if "category" in products.columns
             else np.full(n, None, dtype=object),
-            "unit": units,
+            "unit": position.units,
             "as_of": np.full(n, as_of, dtype=object),
             "action": action,
             "action_date": action_date,
-            "suggested_quantity": quantity,
+            "suggested_quantity": total,
             "expected_unit_price": np.round(expected, 4),
             "price_today": np.round(p0, 4),
-            "price_source": price_source.astype(object),
+            "price_source": outlook.price_source,
             "expected_saving": np.round(saving, 2),
             "expected_saving_pct": saving_pct,
-            "urgency_days": np.round(urgency, 1),
+            "urgency_days": np.round(np.where(np.isfinite(latest), latest, np.nan), 1),
             "days_of_cover": np.round(np.where(np.isfinite(cover), cover, np.nan), 1),
-            "daily_consumption": d,
-            "daily_consumption_std": s,
-            "stock_position": position,
-            "reorder_level": reorder,
-            "trusted_model": trusted,
-            "model_note": model_note.astype(object),
+            "daily_consumption": use.daily,
+            "daily_consumption_std": use.std,
+            "stock_position": position.position,
+            "reorder_level": window.reorder_level,
+            "trusted_model": outlook.trusted,
+            "model_note": outlook.note,
             "reason": np.array(reasons, dtype=object),
         },
         columns=RECOMMENDATION_COLUMNS,
     )
-
-
-def _reason(
-    *,
-    action: str,
-    trusted: bool,
-    note: str,
-    rise: bool,
-    unit: str,
-    quantity: float,
-    cover: float,
-    position: float,
-    minimum: float,
-    lead: int,
-    use: float,
-    p0: float,
-    expected: float,
-    drop: float,
-    rise_share: float,
-    saving: float,
-    date: dt.date | None,
-    deadline: dt.date,
-    horizon: int,
-    from_market: bool,
-) -> str:
-    """One sentence in Portuguese a buyer understands."""
-    qty = quantity_text(quantity, unit)
-    price = format_brl(p0)
-    if not from_market:
-        price = f"{price} ({REFERENCE_PRICE_NOTE})"
-    if action == "no_need":
-        if use <= 0:
-            text = "Sem consumo recente e estoque no mínimo ou acima; não é preciso comprar agora."
-        else:
-            text = (
-                f"Estoque cobre {_days_text(cover)}, além do prazo de entrega ({lead} dias) "
-                f"e do horizonte de {horizon} dias; não é preciso comprar agora."
-            )
-    elif action == "wait_until":
-        text = (
-            f"Estoque cobre {_days_text(cover)} e o preço deve cair "
-            f"{format_pct(drop)} até {format_date_br(date)}; espere até lá e compre {qty} "
-            f"(economia esperada de {format_brl(saving)})."
-        )
-    elif action == "buy_now" and rise:
-        text = (
-            f"O preço deve subir ao menos {format_pct(rise_share)} até "
-            f"{format_date_br(deadline)}, quando o estoque precisa de reposição; "
-            f"compre {qty} agora a {price}."
-        )
-    elif action == "buy_now":
-        if use <= 0:
-            text = (
-                f"Estoque ({quantity_text(position, unit)}) abaixo do mínimo "
-                f"({quantity_text(minimum, unit)}) e sem consumo recente; compre {qty} agora "
-                f"para repor o mínimo, a {price}."
-            )
-        elif position < minimum:
-            text = (
-                f"Estoque ({quantity_text(position, unit)}) já está abaixo do mínimo "
-                f"({quantity_text(minimum, unit)}); compre {qty} agora a {price}."
-            )
-        else:
-            text = (
-                f"Estoque cobre só {_days_text(cover)} e chega ao mínimo antes de uma "
-                f"entrega pedida hoje (prazo de {lead} dias); compre {qty} agora a {price}."
-            )
-    else:  # buy_by
-        if trusted:
-            text = (
-                f"Estoque cobre {_days_text(cover)} e não há queda de preço relevante "
-                f"prevista; compre {qty} até {format_date_br(date)} (prazo de entrega de "
-                f"{lead} dias), hoje a {price}."
-            )
-        else:
-            text = (
-                f"Estoque cobre {_days_text(cover)}; compre {qty} até "
-                f"{format_date_br(date)} (prazo de entrega de {lead} dias), hoje a {price}."
-            )
-    if trusted:
-        return text
-    prefix = {
-        "not_beating_baselines": UNTRUSTED_MODEL_NOTE,
-        "no_model": NO_MODEL_NOTE,
-        "no_forecast": NO_FORECAST_NOTE,
-    }.get(note)
-    if prefix is None:
-        return text
-    return f"{prefix[:-1]} — {text[0].lower()}{text[1:]}"
 
 
 def opportunity_key(sku: str, window_start: Any) -> str:

@@ -1,28 +1,210 @@
-"""The opportunity-alert e-mail, in Portuguese, in the style of the pipeline's other e-mails.
+"""What the buyer reads, in Portuguese: the reason sentence of each recommendation, the action
+labels, and the opportunity-alert e-mail (in the style of the pipeline's other e-mails).
 
-One e-mail per product and price window (the opportunity's ``notification_key``), sent
-through :class:`~procurement_pipeline.lib.notifications.Mailer` and recorded in
-``sent_notifications`` by the caller, like the retraining e-mails.
+The opportunity e-mail is one per product and price window (the opportunity's
+``notification_key``), sent through :class:`~procurement_pipeline.lib.notifications.Mailer`
+and recorded in ``sent_notifications`` by the caller, like the retraining e-mails.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
 from procurement_pipeline.lib.notifications.mailer import build_message
 from procurement_pipeline.lib.notifications.messages import dagster_run_url
-from procurement_pipeline.lib.recommendations.engine import quantity_text
+from procurement_pipeline.lib.recommendations.units import WHOLE_UNITS
 from procurement_pipeline.lib.reporting.formatting import (
     MISSING,
     format_brl,
     format_date_br,
     format_datetime_br,
+    format_number,
     format_pct,
     is_missing,
 )
+
+PLURALS = {
+    "metro": "metros",
+    "unidade": "unidades",
+    "caixa": "caixas",
+    "rolo": "rolos",
+    "pacote": "pacotes",
+    "chapa": "chapas",
+    "galão": "galões",
+    "lata": "latas",
+    "balde": "baldes",
+    "folha": "folhas",
+    "par": "pares",
+    "litro": "litros",
+    "kg": "kg",
+    "m³": "m³",
+}
+UNTRUSTED_MODEL_NOTE = (
+    "Modelo não confiável (não supera as referências): regra de estoque pelo preço de hoje."
+)
+NO_MODEL_NOTE = "Sem modelo de previsão para o produto: regra de estoque pelo preço de hoje."
+NO_FORECAST_NOTE = (
+    "Sem previsão de preço para os próximos dias: regra de estoque pelo preço de hoje."
+)
+REFERENCE_PRICE_NOTE = "sem cotação de mercado, vale o preço de referência do catálogo"
+FALLBACK_NOTES = {
+    "not_beating_baselines": UNTRUSTED_MODEL_NOTE,
+    "no_model": NO_MODEL_NOTE,
+    "no_forecast": NO_FORECAST_NOTE,
+}
+LIMIT_NOTES = {
+    "stock": "limitado ao estoque máximo de {days} dias de consumo",
+    "budget": "limitado pelo orçamento de compras antecipadas",
+}
+
+
+def quantity_text(quantity: float, unit: str) -> str:
+    """ "150 metros", "1 caixa", "2,5 kg"."""
+    whole = unit in WHOLE_UNITS or float(quantity).is_integer()
+    text = format_number(quantity, 0 if whole else 1)
+    word = unit if abs(quantity - 1.0) < 1e-9 else PLURALS.get(unit, unit)
+    return f"{text} {word}"
+
+
+def days_text(days: float) -> str:
+    """ "1 dia", "12 dias", "muito tempo" (whole days, rounded down)."""
+    if not math.isfinite(days):
+        return "muito tempo"
+    n = max(int(math.floor(days)), 0)
+    return "1 dia" if n == 1 else f"{n} dias"
+
+
+@dataclass(frozen=True)
+class AdviceFacts:
+    """What one product's reason sentence says (see :func:`reason_text`)."""
+
+    action: str  # buy_now | buy_by | wait_until | no_need
+    signal: str  # stock | rise | fall | opportunity | none (what moved the date/quantity)
+    trusted: bool
+    note: str  # model_note
+    unit: str
+    quantity: float
+    extra_quantity: float
+    extra_limit: str  # "" | "stock" | "budget"
+    cover_days: float
+    position: float
+    minimum: float
+    lead_days: int
+    daily_use: float
+    price_today: float
+    from_market: bool
+    expected_price: float
+    drop_share: float
+    rise_share: float
+    holding_share: float  # holding cost of the stock bought ahead, as a share of its price
+    normal_price: float
+    below_normal_share: float
+    saving: float
+    date: dt.date | None
+    deadline: dt.date
+    horizon_days: int
+    max_cover_days: float
+
+
+def _opportunity_text(f: AdviceFacts, qty: str, price: str) -> str:
+    extra = quantity_text(f.extra_quantity, f.unit)
+    limit = LIMIT_NOTES.get(f.extra_limit, "").format(days=format_number(f.max_cover_days, 0))
+    extra_part = f"{extra} a mais para os dias seguintes" + (f", {limit}" if limit else "")
+    opening = (
+        f"O preço de hoje ({price}) está {format_pct(f.below_normal_share)} abaixo do nível "
+        f"normal previsto ({format_brl(f.normal_price)}), mais que o custo de manter o estoque "
+        f"({format_pct(f.holding_share)})"
+    )
+    if f.extra_quantity <= 0:
+        return f"{opening}; compre {qty} agora (nada a mais: {limit})."
+    if f.quantity - f.extra_quantity <= 1e-9:
+        return (
+            f"{opening}; o estoque cobre {days_text(f.cover_days)}, mas vale comprar {qty} "
+            f"agora ({extra_part}; economia esperada de {format_brl(f.saving)})."
+        )
+    return (
+        f"{opening}; compre {qty} agora, dos quais {extra_part} (economia esperada de "
+        f"{format_brl(f.saving)})."
+    )
+
+
+def reason_text(f: AdviceFacts) -> str:
+    """One sentence in Portuguese a buyer understands, prefixed by the fallback note when the
+    price forecast played no part."""
+    qty = quantity_text(f.quantity, f.unit)
+    price = format_brl(f.price_today)
+    if not f.from_market:
+        price = f"{price} ({REFERENCE_PRICE_NOTE})"
+    if f.action == "no_need":
+        if f.daily_use <= 0:
+            text = "Sem consumo recente e estoque no mínimo ou acima; não é preciso comprar agora."
+        else:
+            text = (
+                f"Estoque cobre {days_text(f.cover_days)}, além do prazo de entrega "
+                f"({f.lead_days} dias) e do horizonte de {f.horizon_days} dias; não é preciso "
+                "comprar agora."
+            )
+    elif f.signal == "opportunity":
+        text = _opportunity_text(f, qty, price)
+    elif f.action == "wait_until":
+        text = (
+            f"Estoque cobre {days_text(f.cover_days)} e o preço deve cair "
+            f"{format_pct(f.drop_share)} até {format_date_br(f.date)}; espere até lá e compre "
+            f"{qty} (economia esperada de {format_brl(f.saving)})."
+        )
+    elif f.action == "buy_now" and f.signal == "rise":
+        text = (
+            f"O preço deve subir ao menos {format_pct(f.rise_share)} até "
+            f"{format_date_br(f.deadline)}, quando o estoque precisa de reposição, mais que o "
+            f"custo de manter o estoque até lá ({format_pct(f.holding_share)}); compre {qty} "
+            f"agora a {price}."
+        )
+    elif f.action == "buy_now":
+        if f.daily_use <= 0:
+            text = (
+                f"Estoque ({quantity_text(f.position, f.unit)}) abaixo do mínimo "
+                f"({quantity_text(f.minimum, f.unit)}) e sem consumo recente; compre {qty} agora "
+                f"para repor o mínimo, a {price}."
+            )
+        elif f.position < f.minimum:
+            text = (
+                f"Estoque ({quantity_text(f.position, f.unit)}) já está abaixo do mínimo "
+                f"({quantity_text(f.minimum, f.unit)}); compre {qty} agora a {price}."
+            )
+        else:
+            text = (
+                f"Estoque cobre só {days_text(f.cover_days)} e chega ao mínimo antes de uma "
+                f"entrega pedida hoje (prazo de {f.lead_days} dias); compre {qty} agora a {price}."
+            )
+    elif f.signal == "rise":  # buy_by a day before a rise
+        text = (
+            f"O preço deve subir {format_pct(f.rise_share)} até {format_date_br(f.deadline)}, "
+            f"quando o estoque precisa de reposição, mais que o custo de manter o estoque até "
+            f"lá ({format_pct(f.holding_share)}); compre {qty} até {format_date_br(f.date)}, "
+            f"antes da alta (prazo de entrega de {f.lead_days} dias), hoje a {price}."
+        )
+    elif f.trusted:  # buy_by
+        text = (
+            f"Estoque cobre {days_text(f.cover_days)} e não há queda de preço relevante "
+            f"prevista; compre {qty} até {format_date_br(f.date)} (prazo de entrega de "
+            f"{f.lead_days} dias), hoje a {price}."
+        )
+    else:
+        text = (
+            f"Estoque cobre {days_text(f.cover_days)}; compre {qty} até "
+            f"{format_date_br(f.date)} (prazo de entrega de {f.lead_days} dias), hoje a {price}."
+        )
+    prefix = None if f.trusted else FALLBACK_NOTES.get(f.note)
+    if prefix is not None:
+        text = f"{prefix[:-1]} — {text[0].lower()}{text[1:]}"
+    return text
+
 
 ACTION_LABELS = {
     "buy_now": "Comprar agora",
