@@ -1,4 +1,5 @@
-# Quick start: `make run` (demo pipeline, offline) and `make test` (whole suite).
+# Quick start: `make run` (demo pipeline, offline) and `make test` (whole suite);
+# `make run CATALOG=path [CONSUMPTION=path]` runs the pipeline on one's own catalog.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,6 +17,14 @@ export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= 1
 # A step's per-partition asset events reach the storage as one batch (procurement_pipeline/
 # instance_storage.py writes it in one transaction instead of one commit per product).
 export DAGSTER_EVENT_BATCH_SIZE ?= 2000
+# The buyer's own files (CSV or .xlsx) instead of the demo's: the catalog, and optionally the
+# ERP consumption export (without it the advice comes from stock, minimum and lead time).
+ifdef CATALOG
+export PROCUREMENT_CATALOG_CSV := $(CATALOG)
+endif
+ifdef CONSUMPTION
+export PROCUREMENT_CONSUMPTION_CSV := $(CONSUMPTION)
+endif
 
 .PHONY: install run dev dagster-ui dashboard test lint clean-state
 

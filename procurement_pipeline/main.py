@@ -1,8 +1,10 @@
 """`make run`: the demo pipeline on the embedded default, offline, driven by the same Dagster
-definitions that run in production.
+definitions that run in production; `make run CATALOG=path [CONSUMPTION=path]` runs it on the
+buyer's own catalog (CSV or .xlsx) instead of the demo's.
 
 1. In process, on the persistent local instance: load the catalog, seed demo market history
-   and load the consumption export (one run; Dagster orders the three assets).
+   and load the consumption export, if there is one (one run; Dagster orders the three
+   assets).
 2. Start the Dagster daemon over the same instance and scrape the latest window exactly as
    the `scrape_every_8_hours` schedule would (its own run request).
 3. Let the automation do the rest (history, the retraining cycle, advice, reports) and print
@@ -46,7 +48,14 @@ SETUP = [product_catalog, demo_price_history, consumption_history]
 SHOW = {
     "product_catalog": ("active_products", "inserted", "updated", "unchanged", "deactivated"),
     "demo_price_history": ("observations", "products", "windows", "first_window", "last_window"),
-    "consumption_history": ("rows", "products", "first_day", "last_day", "zero_use_products"),
+    "consumption_history": (
+        "rows",
+        "products",
+        "first_day",
+        "last_day",
+        "zero_use_products",
+        "note",
+    ),
     "scraped_prices": ("attempted", "saved", "failed", "duration_s"),
     "daily_price_history": ("products_covered", "rows", "days", "outliers_removed"),
     "synthetic_price_history": ("products", "rows_inserted"),
@@ -116,6 +125,19 @@ def print_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
     sys.stdout.flush()
 
 
+def inputs_line() -> str:
+    consumption = settings.consumption_file()
+    return (
+        f"==> Load the catalog ({settings.catalog_file()}), seed demo market history, load the "
+        "consumption export "
+        + (
+            f"({consumption})"
+            if consumption
+            else "(none configured: skipped; advice from stock, minimum and lead time)"
+        )
+    )
+
+
 def main() -> int:
     # The console shows this module's lines (one per run and per asset, with what it made);
     # the library's INFO lines stay in the runs' logs (make dev's UI) unless asked for.
@@ -129,7 +151,7 @@ def main() -> int:
     )
     logs = dg.RunConfig(loggers={"console": {"config": {"log_level": "WARNING"}}})
     with dg.DagsterInstance.get() as instance:
-        print("==> Load the catalog, seed demo market history, load the consumption export")
+        print(inputs_line())
         result = setup.resolve_job_def(SETUP_JOB).execute_in_process(
             instance=instance, run_config=logs, raise_on_error=False
         )

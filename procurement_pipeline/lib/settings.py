@@ -33,23 +33,52 @@ def dagster_home() -> Path:
     return Path(os.environ.get(DAGSTER_HOME_ENV) or state_dir() / "dagster_home").resolve()
 
 
+# The buyer's files: each a CSV or an .xlsx (the variables keep their historical _CSV names);
+# SHEET names the worksheet of an .xlsx (default the first), ENCODING a CSV's encoding
+# (default detected; utf-8, cp1252, latin-1 or utf-16).
 CATALOG_CSV_ENV = "PROCUREMENT_CATALOG_CSV"
+CATALOG_SHEET_ENV = "PROCUREMENT_CATALOG_SHEET"
+CATALOG_ENCODING_ENV = "PROCUREMENT_CATALOG_ENCODING"
+CONSUMPTION_CSV_ENV = "PROCUREMENT_CONSUMPTION_CSV"
+CONSUMPTION_SHEET_ENV = "PROCUREMENT_CONSUMPTION_SHEET"
+CONSUMPTION_ENCODING_ENV = "PROCUREMENT_CONSUMPTION_ENCODING"
 # The project's own data/ folder (beside the package in a checkout or in the image).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEMO_CATALOG = PROJECT_ROOT / "data" / "products_seed.csv"
+DEMO_CONSUMPTION = PROJECT_ROOT / "data" / "consumption_demo.csv"
 
 
-def catalog_csv() -> Path:
-    return Path(os.environ.get(CATALOG_CSV_ENV) or PROJECT_ROOT / "data" / "products_seed.csv")
+def catalog_file() -> Path:
+    """The purchasing catalog (default: the demo catalog)."""
+    return Path(os.environ.get(CATALOG_CSV_ENV) or DEMO_CATALOG).expanduser().resolve()
 
 
-CONSUMPTION_CSV_ENV = "PROCUREMENT_CONSUMPTION_CSV"
+def catalog_sheet() -> str:
+    return (os.environ.get(CATALOG_SHEET_ENV) or "").strip()
 
 
-def consumption_csv() -> Path:
-    """The ERP consumption export (default: the deterministic demo file)."""
-    return Path(
-        os.environ.get(CONSUMPTION_CSV_ENV) or PROJECT_ROOT / "data" / "consumption_demo.csv"
-    )
+def catalog_encoding() -> str:
+    return (os.environ.get(CATALOG_ENCODING_ENV) or "").strip()
+
+
+def consumption_file() -> Path | None:
+    """The ERP consumption export. Unset: the demo's, but only with the demo catalog (its
+    SKUs are the demo's); any other catalog then has none, and its advice comes from stock,
+    minimum and lead time ("sem histórico de consumo")."""
+    configured = os.environ.get(CONSUMPTION_CSV_ENV)
+    if configured:
+        return Path(configured).expanduser().resolve()
+    if catalog_file() == DEMO_CATALOG.resolve():
+        return DEMO_CONSUMPTION
+    return None
+
+
+def consumption_sheet() -> str:
+    return (os.environ.get(CONSUMPTION_SHEET_ENV) or "").strip()
+
+
+def consumption_encoding() -> str:
+    return (os.environ.get(CONSUMPTION_ENCODING_ENV) or "").strip()
 
 
 HOLDING_COST_RATE_ENV = "PROCUREMENT_HOLDING_COST_RATE"

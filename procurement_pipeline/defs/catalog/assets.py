@@ -1,4 +1,5 @@
-"""`product_catalog`: the purchasing catalog CSV, validated and upserted into the warehouse."""
+"""`product_catalog`: the purchasing catalog (CSV or .xlsx), validated and upserted into the
+warehouse."""
 
 import dagster as dg
 from pydantic import Field
@@ -17,25 +18,41 @@ from procurement_pipeline.lib.warehouse.catalog import active_skus, load_product
 
 class CatalogConfig(dg.Config):
     csv_path: str = Field(
-        default=str(settings.catalog_csv()),
-        description="Catalog CSV (sku,name,category,unit,search_term,current_stock,"
-        "minimum_stock,lead_time_days,reference_price), UTF-8.",
+        default=str(settings.catalog_file()),
+        description="Catalog file, CSV or .xlsx: sku/código, name/descrição, category/categoria, "
+        "unit/unidade, search_term/termo de busca, current_stock/estoque atual, "
+        "minimum_stock/estoque mínimo, lead_time_days/prazo de entrega (dias), "
+        "reference_price/preço de referência (headers in Portuguese or English; separator, "
+        f"encoding and decimal comma detected). Default ${settings.CATALOG_CSV_ENV} or the demo "
+        "catalog.",
+    )
+    sheet: str = Field(
+        default=settings.catalog_sheet(),
+        description="Worksheet of an .xlsx catalog; empty: the first "
+        f"(${settings.CATALOG_SHEET_ENV}).",
+    )
+    encoding: str = Field(
+        default=settings.catalog_encoding(),
+        description="Encoding of a CSV catalog (utf-8, cp1252, latin-1, utf-16); empty: detected "
+        f"(${settings.CATALOG_ENCODING_ENV}).",
     )
 
 
 @dg.asset(
     group_name="catalog",
     kinds={"csv", "sql"},
-    description="Validates the catalog CSV, upserts it in one transaction (products gone from "
-    "the file are deactivated, never deleted) and makes the `products` partitions equal to "
-    "the active SKUs (reconciled on every run, in batches), so a run after a crash between "
-    "the two repairs them.",
+    description="Validates the catalog (CSV or .xlsx), upserts it in one transaction (products "
+    "gone from the file are deactivated, never deleted) and makes the `products` partitions "
+    "equal to the active SKUs (reconciled on every run, in batches), so a run after a crash "
+    "between the two repairs them.",
 )
 def product_catalog(
     context: dg.AssetExecutionContext, config: CatalogConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     try:
-        catalog = read_catalog(config.csv_path)
+        catalog = read_catalog(
+            config.csv_path, sheet=config.sheet or None, encoding=config.encoding or None
+        )
         engine = warehouse.get_engine()
         # The upsert validates too: a SKU that is a warehouse SKU spelled differently (case,
         # accents) is refused before anything is written.

@@ -18,6 +18,7 @@ from procurement_pipeline.lib.consumption import (
     days_of_cover,
     expected_consumption,
     read_consumption,
+    use_for_advice,
 )
 from procurement_pipeline.lib.recommendations import (
     RecommendationSettings,
@@ -44,9 +45,23 @@ LISTED = 20
 
 class ConsumptionConfig(dg.Config):
     csv_path: str = Field(
-        default=str(settings.consumption_csv()),
-        description="Consumption CSV exported by the ERP (date,sku,quantity), UTF-8; default "
-        f"${settings.CONSUMPTION_CSV_ENV} or data/consumption_demo.csv.",
+        default=str(settings.consumption_file() or ""),
+        description="Consumption file exported by the ERP, CSV or .xlsx: date/data, "
+        "sku/código, quantity/quantidade (headers in Portuguese or English; separator, "
+        f"encoding and decimal comma detected). Default ${settings.CONSUMPTION_CSV_ENV}; "
+        "unset, the demo's file with the demo catalog and none with any other. Empty: no file "
+        "(nothing is loaded; products without a consumption history get advice from stock, "
+        "minimum and lead time).",
+    )
+    sheet: str = Field(
+        default=settings.consumption_sheet(),
+        description="Worksheet of an .xlsx file; empty: the first "
+        f"(${settings.CONSUMPTION_SHEET_ENV}).",
+    )
+    encoding: str = Field(
+        default=settings.consumption_encoding(),
+        description="Encoding of a CSV file (utf-8, cp1252, latin-1, utf-16); empty: detected "
+        f"(${settings.CONSUMPTION_ENCODING_ENV}).",
     )
     window_days: int = Field(
         default=RecommendationSettings().consumption_window_days,
@@ -54,22 +69,42 @@ class ConsumptionConfig(dg.Config):
     )
 
 
+NO_CONSUMPTION_FILE = (
+    f"no consumption file configured (${settings.CONSUMPTION_CSV_ENV}, or CONSUMPTION=path "
+    "with make run): nothing loaded; products without a consumption history get advice from "
+    "stock, minimum and lead time, marked 'sem histórico de consumo'"
+)
+
+
 @dg.asset(
     deps=[product_catalog],
     group_name="recommendations",
     kinds={"csv", "sql"},
-    description="Validates the ERP consumption export (date, SKU, quantity used) against the "
-    "catalog, replaces the stored rows of the file's day range in one transaction (bad input "
-    "fails naming file, line and field, and changes nothing), then estimates each active "
-    "product's expected daily use over the last 56 days (mean, day-to-day deviation, standard "
-    "error) and its days of stock cover.",
+    description="Validates the ERP consumption export (date, SKU, quantity used; CSV or .xlsx) "
+    "against the catalog, replaces the stored rows of the file's day range in one transaction "
+    "(bad input fails naming file, sheet, line and column, and changes nothing), then "
+    "estimates each active product's expected daily use over the last 56 days (mean, "
+    "day-to-day deviation, standard error) and its days of stock cover. Without a file "
+    "configured it loads nothing and says so (the advice then comes from stock, minimum and "
+    "lead time).",
 )
 def consumption_history(
     context: dg.AssetExecutionContext, config: ConsumptionConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
+    if not config.csv_path.strip():
+        # Materialized (not skipped) so that a run with the advice after it still runs it.
+        context.log.warning(NO_CONSUMPTION_FILE)
+        return dg.MaterializeResult(
+            metadata={"source": "none", "rows": 0, "note": NO_CONSUMPTION_FILE}
+        )
     engine = warehouse.get_engine()
     try:
-        frame = read_consumption(config.csv_path, known_skus=skus_known(engine))
+        frame = read_consumption(
+            config.csv_path,
+            known_skus=skus_known(engine),
+            sheet=config.sheet or None,
+            encoding=config.encoding or None,
+        )
     except ConsumptionValidationError as exc:
         raise dg.Failure(
             description=str(exc),
@@ -179,12 +214,17 @@ def purchase_recommendations(
     as_of = config.day()
     products = load_products(engine)
     estimates = load_consumption_estimates(engine)
-    if estimates.empty:
-        context.log.warning("no consumption estimates: every product counts as unused")
+    use = use_for_advice(products, estimates)
+    without_history = int((~use["measured"]).sum())
+    if without_history:
+        context.log.warning(
+            f"{without_history} of {len(use)} products without a consumption history: advice "
+            "from stock, minimum and lead time ('sem histórico de consumo', low confidence)"
+        )
     models = load_forecast_summary(engine)[["sku", "status", "beats_naive", "beats_seasonal_naive"]]
     recommendations = recommend(
         products,
-        estimates,
+        use,
         load_forecast_rows(engine, kind="future"),
         models,
         latest_daily_prices(engine),
@@ -210,6 +250,7 @@ def purchase_recommendations(
             ),
             "total_expected_saving": round(total_saving, 2),
             "consumption_as_of": str(estimates["as_of"].max()) if len(estimates) else None,
+            "without_consumption_history": without_history,
             "urgent": preview(
                 urgent[
                     [

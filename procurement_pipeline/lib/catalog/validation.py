@@ -1,7 +1,10 @@
-"""Reading and validating the purchasing catalog CSV.
+"""Reading and validating the purchasing catalog: a CSV file or an .xlsx worksheet, as
+Brazilian ERPs and Excel write them (see :mod:`procurement_pipeline.lib.tabular`: separator,
+encoding and decimal separators detected, Portuguese or English headers).
 
-Every problem names the file, the line and the field, and all problems are reported at once
-so an analyst can fix the file in one pass. Nothing is written anywhere from here.
+Every problem names the file (and sheet), the line and the column, in English and Portuguese,
+and all problems are reported at once so an analyst can fix the file in one pass. Nothing is
+written anywhere from here.
 
 What passes is what the warehouse can hold: text lengths, number ranges and the price's two
 decimals come from the ``products`` columns (a price that rounds to 0.00 is refused), a header
@@ -13,17 +16,20 @@ a stream: memory and the number of problems kept stay bounded on any file.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
 
+from procurement_pipeline.lib.tabular import Column, Row, Table
 from procurement_pipeline.lib.validation import (
     MAX_INTEGER,
     SAME_SKU_NOTE,
-    CsvRecords,
+    SAME_SKU_NOTE_PT,
     FileValidationError,
     Problem,
+    ProblemLog,
     numeric_limit,
     plain,
     shown,
@@ -32,17 +38,50 @@ from procurement_pipeline.lib.validation import (
 )
 from procurement_pipeline.lib.warehouse.schema import products
 
-REQUIRED_COLUMNS = (
+# The catalog's columns and the header names each accepts (case, accents, spacing and
+# punctuation ignored), besides its English name and the Portuguese one shown first.
+SKU_COLUMN = Column(
     "sku",
-    "name",
-    "category",
-    "unit",
-    "search_term",
-    "current_stock",
-    "minimum_stock",
-    "lead_time_days",
-    "reference_price",
+    "código",
+    ("código do produto", "código do item", "cód", "cód. produto", "referência", "ref"),
 )
+COLUMNS = (
+    SKU_COLUMN,
+    Column("name", "descrição", ("produto", "descrição do produto", "nome", "nome do produto")),
+    Column("category", "categoria", ("grupo", "família")),
+    Column("unit", "unidade", ("un", "und", "unid", "um", "unidade de medida")),
+    Column("search_term", "termo de busca", ("termo de pesquisa", "busca")),
+    Column(
+        "current_stock",
+        "estoque atual",
+        ("estoque", "saldo", "saldo atual", "saldo em estoque", "quantidade em estoque"),
+        kind="number",
+    ),
+    Column(
+        "minimum_stock", "estoque mínimo", ("estoque min", "mínimo", "est. mínimo"), kind="number"
+    ),
+    Column(
+        "lead_time_days",
+        "prazo de entrega (dias)",
+        ("prazo de entrega", "prazo (dias)", "prazo", "lead time", "lead time (dias)"),
+        kind="number",
+    ),
+    Column(
+        "reference_price",
+        "preço de referência",
+        (
+            "preço de referência (R$)",
+            "preço",
+            "preço (R$)",
+            "preço unitário",
+            "valor unitário",
+            "custo unitário",
+        ),
+        kind="number",
+        currency=True,
+    ),
+)
+REQUIRED_COLUMNS = tuple(c.key for c in COLUMNS)
 TEXT_COLUMNS = ("sku", "name", "category", "unit", "search_term")
 NUMBER_COLUMNS = ("current_stock", "minimum_stock", "reference_price")
 # Bounds are the warehouse's column types: what passes here is what the table can hold.
@@ -76,110 +115,148 @@ CatalogProblem = Problem
 
 class CatalogValidationError(FileValidationError):
     kind = "catalog"
+    kind_pt = "catálogo"
 
 
-def _decimal(value: str) -> Decimal | None:
-    try:
-        number = Decimal(value.strip())
-    except (InvalidOperation, AttributeError):
-        return None
-    return number if number.is_finite() else None
-
-
-def _check_number(records: CsvRecords, line: int, name: str, text: str) -> Decimal | None:
-    number = _decimal(text)
+def _check_number(table: Table, row: Row, name: str) -> Decimal | None:
+    number = row.number(name)
     if number is None:
-        records.add(line, name, f"'{shown(text)}' is not a number")
-    elif number < 0:
-        records.add(line, name, f"{shown(str(number))} is negative")
+        return None
+    text = row.text(name)
+    if number < 0:
+        table.add(row.line, name, f"{shown(text)} is negative", f"{shown(text)} é negativo")
     elif number > LIMITS[name]:
-        records.add(
-            line, name, f"{shown(str(number))} is too large (at most {plain(LIMITS[name])})"
+        limit = plain(LIMITS[name])
+        table.add(
+            row.line,
+            name,
+            f"{shown(text)} is too large (at most {limit})",
+            f"{shown(text)} é grande demais (no máximo {limit})",
         )
     elif name == "reference_price" and number == 0:
-        records.add(line, name, "must be greater than zero")
+        table.add(row.line, name, "must be greater than zero", "precisa ser maior que zero")
     elif name == "reference_price" and number.quantize(Decimal(1).scaleb(-SCALES[name])) == 0:
-        records.add(
-            line,
+        table.add(
+            row.line,
             name,
             f"{shown(text)} rounds to 0.00 at the stored precision ({SCALES[name]} decimals); "
             "must be at least 0.01",
+            f"{shown(text)} arredonda para 0,00 na precisão guardada ({SCALES[name]} casas); "
+            "precisa ser ao menos 0,01",
         )
     else:
         return number
     return None
 
 
-def _check_lead_time(records: CsvRecords, line: int, text: str) -> int | None:
-    lead_time = _decimal(text)
-    if lead_time is None or lead_time != lead_time.to_integral_value():
-        records.add(line, "lead_time_days", f"'{shown(text)}' is not a whole number")
-    elif lead_time < 0:
-        records.add(line, "lead_time_days", "is negative")
-    elif lead_time > MAX_INTEGER:
-        records.add(
-            line,
+def _check_lead_time(table: Table, row: Row) -> int | None:
+    lead_time = row.number("lead_time_days")
+    if lead_time is None:
+        return None
+    text = row.text("lead_time_days")
+    if lead_time != lead_time.to_integral_value():
+        table.add(
+            row.line,
             "lead_time_days",
-            f"{shown(str(lead_time))} is too large (at most {MAX_INTEGER})",
+            f"'{shown(text)}' is not a whole number",
+            f"'{shown(text)}' não é um número inteiro",
+        )
+    elif lead_time < 0:
+        table.add(row.line, "lead_time_days", "is negative", "é negativo")
+    elif lead_time > MAX_INTEGER:
+        table.add(
+            row.line,
+            "lead_time_days",
+            f"{shown(text)} is too large (at most {MAX_INTEGER})",
+            f"{shown(text)} é grande demais (no máximo {MAX_INTEGER})",
         )
     else:
         return int(lead_time)
     return None
 
 
-def parse_catalog(raw: bytes, source: str = "<catalog>") -> list[CatalogProduct]:
-    """Validate catalog CSV bytes; raise CatalogValidationError listing every problem."""
-    return _parse(io.BytesIO(raw), source)
+def parse_catalog(
+    raw: bytes, source: str = "<catalog>", *, sheet: str | None = None, encoding: str | None = None
+) -> list[CatalogProduct]:
+    """Validate catalog bytes (CSV or .xlsx); raise CatalogValidationError listing every
+    problem."""
+    return _parse(io.BytesIO(raw), source, sheet, encoding)
 
 
-def _parse(stream: BinaryIO, source: str) -> list[CatalogProduct]:
-    records = CsvRecords(stream)
-    header = records.read_header()
-    if header is None or records.empty:
-        if records.problems:  # not UTF-8, or a first line too long
-            raise CatalogValidationError(source, records.problems, records.stopped)
-        raise CatalogValidationError(source, [CatalogProblem(None, None, "the file is empty")])
-    header_problems = header.problems(REQUIRED_COLUMNS)
-    if header_problems:
-        raise CatalogValidationError(source, header_problems)
-    index = {c: header.index(c) for c in REQUIRED_COLUMNS}
-    width = len(header.names)
+def _error(table: Table) -> CatalogValidationError:
+    return CatalogValidationError.of(table.source, table.problems, sheet=table.sheet_name)
 
+
+def _parse(
+    stream: BinaryIO,
+    source: str,
+    sheet: str | None,
+    encoding: str | None,
+    reopen: Callable[[], BinaryIO] | None = None,
+) -> list[CatalogProduct]:
+    with Table(stream, source, COLUMNS, sheet=sheet, encoding=encoding, reopen=reopen) as table:
+        if not table.open():
+            raise _error(table)
+        products_ = _products(table)
+        if not table.problems and not products_:
+            table.add(
+                None,
+                None,
+                "the file has a header but no products",
+                "o arquivo tem cabeçalho mas nenhum produto",
+            )
+        if table.problems:
+            raise _error(table)
+    return products_
+
+
+def _products(table: Table) -> list[CatalogProduct]:
     products_: list[CatalogProduct] = []
     # SKU key (as MySQL compares) -> (first line, spelling there).
     first_of_sku: dict[str, tuple[int, str]] = {}
-    for line, row in records.rows():
-        if len(row) > width:
-            records.add(line, None, "more values than columns")
-            continue
-        values = {c: (row[i].strip() if i < len(row) else "") for c, i in index.items()}
+    for row in table.rows():
+        line = row.line
+        values = {name: row.text(name) for name in TEXT_COLUMNS}
         for name in TEXT_COLUMNS:
             if not values[name]:
-                records.add(line, name, "is empty")
+                table.add(line, name, "is empty", "está vazia")
             elif len(values[name]) > MAX_LENGTHS[name]:
-                records.add(line, name, f"longer than {MAX_LENGTHS[name]} characters")
-        numbers = {
-            name: _check_number(records, line, name, values[name]) for name in NUMBER_COLUMNS
-        }
-        lead_time = _check_lead_time(records, line, values["lead_time_days"])
+                table.add(
+                    line,
+                    name,
+                    f"longer than {MAX_LENGTHS[name]} characters",
+                    f"tem mais de {MAX_LENGTHS[name]} caracteres",
+                )
+        numbers = {name: _check_number(table, row, name) for name in NUMBER_COLUMNS}
+        lead_time = _check_lead_time(table, row)
         sku = values["sku"]
         if sku and len(sku) <= MAX_LENGTHS["sku"]:
             bad_character = sku_character_problem(sku)
             if bad_character:
-                records.add(line, "sku", bad_character)
+                table.add(line, "sku", *bad_character)
             else:
                 key = sku_key(sku)
                 if key in first_of_sku:
                     first_line, first_sku = first_of_sku[key]
-                    where = (
-                        f"first at line {first_line}"
-                        if first_sku == sku
-                        else f"first at line {first_line} as '{first_sku}'; {SAME_SKU_NOTE}"
+                    if first_sku == sku:
+                        where, where_pt = (
+                            f"first at line {first_line}",
+                            f"antes na linha {first_line}",
+                        )
+                    else:
+                        where = f"first at line {first_line} as '{first_sku}'; {SAME_SKU_NOTE}"
+                        where_pt = (
+                            f"antes na linha {first_line} como '{first_sku}'; {SAME_SKU_NOTE_PT}"
+                        )
+                    table.add(
+                        line,
+                        "sku",
+                        f"duplicate SKU '{sku}' ({where})",
+                        f"SKU repetido '{sku}' ({where_pt})",
                     )
-                    records.add(line, "sku", f"duplicate SKU '{sku}' ({where})")
                 else:
                     first_of_sku[key] = (line, sku)
-        if records.problems:
+        if table.problems:
             continue  # once anything is wrong nothing is returned: stop building products
         products_.append(
             CatalogProduct(
@@ -195,23 +272,23 @@ def _parse(stream: BinaryIO, source: str) -> list[CatalogProduct]:
                     Decimal(1).scaleb(-SCALES["reference_price"])
                 ),
                 line=line,
-                source=source,
+                source=table.source,
             )
         )
-    if not records.problems and not products_:
-        records.add(None, None, "the file has a header but no products")
-    if records.problems:
-        raise CatalogValidationError(source, records.problems, records.stopped)
     return products_
 
 
-def read_catalog(path: str | Path) -> list[CatalogProduct]:
+def read_catalog(
+    path: str | Path, *, sheet: str | None = None, encoding: str | None = None
+) -> list[CatalogProduct]:
+    """Validate a catalog file: CSV or .xlsx (``sheet``: its worksheet, default the first;
+    ``encoding``: a CSV's, default detected)."""
     path = Path(path)
     try:
         stream = path.open("rb")
     except OSError as exc:
-        raise CatalogValidationError(
-            str(path), [CatalogProblem(None, None, f"cannot read: {exc}")]
-        ) from None
+        log = ProblemLog()
+        log.add(Problem(None, None, f"cannot read: {exc}", f"não foi possível ler: {exc}"))
+        raise CatalogValidationError.of(str(path), log) from None
     with stream:
-        return _parse(stream, str(path))
+        return _parse(stream, str(path), sheet, encoding, reopen=lambda: path.open("rb"))

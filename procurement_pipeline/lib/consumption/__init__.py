@@ -1,9 +1,11 @@
 """Consumption history: ERP CSV validation, the demo generator and the daily-use estimate."""
 
 from procurement_pipeline.lib.consumption.estimate import (
+    ADVICE_USE_COLUMNS,
     ESTIMATE_COLUMNS,
     days_of_cover,
     expected_consumption,
+    use_for_advice,
 )
 from procurement_pipeline.lib.consumption.validation import (
     ConsumptionProblem,
@@ -13,6 +15,7 @@ from procurement_pipeline.lib.consumption.validation import (
 )
 
 __all__ = [
+    "ADVICE_USE_COLUMNS",
     "ESTIMATE_COLUMNS",
     "ConsumptionProblem",
     "ConsumptionValidationError",
@@ -20,4 +23,5 @@ __all__ = [
     "expected_consumption",
     "parse_consumption",
     "read_consumption",
+    "use_for_advice",
 ]

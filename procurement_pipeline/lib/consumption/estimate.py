@@ -13,6 +13,10 @@ The estimate (simple on purpose, easy to explain to a buyer):
   use varies by about ``daily_std * sqrt(L)``);
 * ``daily_mean_se`` = ``daily_std / sqrt(days_observed)``: how uncertain the mean itself is.
 
+A product without a consumption history (no export configured, or added to the catalog after
+the last load) still gets an expected use for the advice: :func:`use_for_advice` takes the
+one its minimum stock implies.
+
 Only rows with ``day <= as_of`` are used, whatever the frame holds. Products with no line in
 the window get zero use (and products in ``skus`` absent from the frame, too); an empty
 frame observes no day (``days_observed`` 0) and gives zero use.
@@ -28,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 ESTIMATE_COLUMNS = ["sku", "daily_mean", "daily_std", "daily_mean_se", "days_observed"]
+ADVICE_USE_COLUMNS = [*ESTIMATE_COLUMNS, "measured"]
 
 
 def _to_day(value: Any) -> dt.date:
@@ -119,3 +124,40 @@ def days_of_cover(stock: Any, daily_mean: Any) -> Any:
     if np.ndim(cover) == 0:
         return float(cover)
     return cover
+
+
+def use_for_advice(products: pd.DataFrame, estimates: pd.DataFrame) -> pd.DataFrame:
+    """The expected use of every product in ``products`` (sku, minimum_stock,
+    lead_time_days), columns :data:`ADVICE_USE_COLUMNS`: its consumption estimate where it has
+    one over observed days (``measured`` True), else the use its minimum stock implies. The
+    minimum is meant to cover the use of one lead time (the reorder rule's own assumption), so
+    ``daily_mean = minimum / lead time`` (at least one day), with no day-to-day deviation known
+    (``daily_std`` 0) and ``measured`` False: the advice says "sem histórico de consumo" and
+    has low confidence."""
+    skus = products["sku"].astype(str)
+    if "sku" not in estimates.columns:
+        estimates = pd.DataFrame(columns=ESTIMATE_COLUMNS)
+    known = estimates.assign(sku=estimates["sku"].astype(str)).drop_duplicates("sku", keep="last")
+    if "days_observed" in known.columns:
+        known = known[known["days_observed"].fillna(0).astype(int) > 0]
+    known = known.set_index("sku").reindex(skus)
+    measured = known["daily_mean"].notna().to_numpy()
+    minimum = products["minimum_stock"].astype(float).to_numpy()
+    lead = np.maximum(products["lead_time_days"].astype(float).to_numpy(), 1.0)
+    implied = np.clip(minimum, 0.0, None) / lead
+
+    def column(name: str, fill: np.ndarray | float) -> np.ndarray:
+        values = known[name].to_numpy(dtype=float) if name in known.columns else np.nan
+        return np.where(measured, values, fill)
+
+    return pd.DataFrame(
+        {
+            "sku": skus.to_numpy(dtype=object),
+            "daily_mean": column("daily_mean", implied),
+            "daily_std": column("daily_std", 0.0),
+            "daily_mean_se": column("daily_mean_se", 0.0),
+            "days_observed": np.where(measured, column("days_observed", 0.0), 0).astype(np.int64),
+            "measured": measured,
+        },
+        columns=ADVICE_USE_COLUMNS,
+    )

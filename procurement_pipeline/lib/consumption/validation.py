@@ -1,33 +1,36 @@
-"""Reading and validating the consumption history CSV an ERP exports (date, SKU, quantity used).
+"""Reading and validating the consumption history an ERP exports (date, SKU, quantity used):
+a CSV file or an .xlsx worksheet, read by :mod:`procurement_pipeline.lib.tabular` (separator,
+encoding and decimal separator detected; Portuguese or English headers: ``data``/``date``,
+``código``/``sku``, ``quantidade``/``quantity``, any column order, extra columns ignored).
 
-Format: UTF-8 (a BOM is accepted), header ``date,sku,quantity`` (any column order, extra
-columns ignored, ``;`` accepted as the separator when the header uses it — Excel in Brazil
-exports that way). Dates are ISO ``yyyy-mm-dd`` or Brazilian ``dd/mm/aaaa``; quantities take a
-decimal point or a decimal comma (``12.5`` / ``12,5``). Days without a line mean no use that day.
+Dates are ISO ``yyyy-mm-dd`` or Brazilian ``dd/mm/aaaa`` (or Excel date cells); quantities take
+a decimal point or a decimal comma, decided for the whole column. Days without a line mean no
+use that day.
 
-Every problem names the file, the line and the field, and all problems are reported at once
-(:class:`ConsumptionValidationError`) so an analyst fixes the file in one pass. Nothing is
-returned unless the whole file is valid, so nothing is ever half loaded.
+Every problem names the file (and sheet), the line and the column, in English and Portuguese,
+and all problems are reported at once (:class:`ConsumptionValidationError`) so an analyst fixes
+the file in one pass. Nothing is returned unless the whole file is valid, so nothing is ever
+half loaded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import math
-import re
-from collections.abc import Iterable
-from decimal import Decimal
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
 import pandas as pd
 
+from procurement_pipeline.lib.catalog.validation import SKU_COLUMN
+from procurement_pipeline.lib.tabular import Column, Table
 from procurement_pipeline.lib.validation import (
     SAME_SKU_NOTE,
-    CsvRecords,
+    SAME_SKU_NOTE_PT,
     FileValidationError,
     Problem,
+    ProblemLog,
     numeric_limit,
     plain,
     shown,
@@ -35,153 +38,170 @@ from procurement_pipeline.lib.validation import (
 )
 from procurement_pipeline.lib.warehouse.schema import consumption_history
 
-REQUIRED_COLUMNS = ("date", "sku", "quantity")
+# The consumption export's columns and the header names each accepts (case, accents, spacing
+# and punctuation ignored); the SKU column accepts the catalog's names.
+COLUMNS = (
+    Column(
+        "date",
+        "data",
+        ("dia", "data do movimento", "data de consumo", "data do consumo", "data movimento"),
+        kind="date",
+    ),
+    SKU_COLUMN,
+    Column(
+        "quantity",
+        "quantidade",
+        ("qtd", "qtde", "quant", "consumo", "quantidade consumida", "qtd consumida"),
+        kind="number",
+    ),
+)
+REQUIRED_COLUMNS = tuple(c.key for c in COLUMNS)
 # Bounds are the warehouse's column types.
 MAX_SKU_LENGTH = consumption_history.c.sku.type.length
 MAX_QUANTITY = numeric_limit(
     consumption_history.c.quantity.type.precision, consumption_history.c.quantity.type.scale
 )
-
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_BR = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
-
+# Unknown SKUs listed one by one before the rest are summarised: a file of another catalog's
+# SKUs is one problem saying so, not one per line.
+MAX_UNKNOWN_LISTED = 20
 
 ConsumptionProblem = Problem
 
 
 class ConsumptionValidationError(FileValidationError):
     kind = "consumption file"
-
-
-def parse_date(text: str) -> dt.date | None:
-    """``2026-11-24`` or ``24/11/2026`` -> date; anything else (or an impossible day) -> None."""
-    text = text.strip()
-    m = _ISO.match(text)
-    if m:
-        year, month, day = int(m[1]), int(m[2]), int(m[3])
-    else:
-        m = _BR.match(text)
-        if not m:
-            return None
-        day, month, year = int(m[1]), int(m[2]), int(m[3])
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
-
-
-def parse_quantity(text: str) -> float | None:
-    """``12.5``, ``12,5``, ``3`` -> float; thousands separators are refused as ambiguous."""
-    text = text.strip()
-    if not _NUMBER.match(text):
-        return None
-    value = float(text.replace(",", "."))
-    return value if math.isfinite(value) else None
-
-
-def _delimiter(first_line: str) -> str:
-    return ";" if first_line.count(";") > first_line.count(",") else ","
+    kind_pt = "arquivo de consumo"
 
 
 def parse_consumption(
-    raw: bytes, source: str = "<consumption>", known_skus: Iterable[str] | None = None
+    raw: bytes,
+    source: str = "<consumption>",
+    known_skus: Iterable[str] | None = None,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
 ) -> pd.DataFrame:
-    """Validate consumption CSV bytes into a frame ``[day (datetime.date), sku, quantity]``,
-    sorted by (day, sku). Raise :class:`ConsumptionValidationError` listing every problem.
-
-    ``known_skus``: when given, SKUs outside it are errors (the catalog must know them).
-    SKUs are compared as the warehouse (MySQL utf8mb4_unicode_ci) compares them: ``tec-1`` and
-    ``TEC-1`` on the same day are a duplicate, and ``tec-1`` for a catalog ``TEC-1`` is an error
-    that names the catalog's spelling.
+    """Validate consumption bytes (CSV or .xlsx) into a frame ``[day (datetime.date), sku,
+    quantity]``, sorted by (day, sku). Raise :class:`ConsumptionValidationError` listing every
+    problem. ``known_skus``: when given, SKUs outside it are errors (the catalog must know
+    them). SKUs are compared as the warehouse (MySQL utf8mb4_unicode_ci) compares them:
+    ``tec-1`` and ``TEC-1`` on the same day are a duplicate, and ``tec-1`` for a catalog
+    ``TEC-1`` is an error that names the catalog's spelling.
     """
-    return _parse(io.BytesIO(raw), source, known_skus)
+    return _parse(io.BytesIO(raw), source, known_skus, sheet, encoding)
 
 
-def _parse(stream: BinaryIO, source: str, known_skus: Iterable[str] | None) -> pd.DataFrame:
-    records = CsvRecords(stream, normalize=lambda h: h.strip().lower())
-    header = records.read_header(_delimiter)
-    if header is None or records.empty:
-        if records.problems:  # not UTF-8, or a first line too long
-            raise ConsumptionValidationError(source, records.problems, records.stopped)
-        raise ConsumptionValidationError(
-            source, [ConsumptionProblem(None, None, "the file is empty")]
-        )
-    header_problems = header.problems(REQUIRED_COLUMNS)
-    if header_problems:
-        raise ConsumptionValidationError(source, header_problems)
-    index = {c: header.index(c) for c in REQUIRED_COLUMNS}
-    width = len(header.names)
+def _error(table: Table) -> ConsumptionValidationError:
+    return ConsumptionValidationError.of(table.source, table.problems, sheet=table.sheet_name)
+
+
+def _parse(
+    stream: BinaryIO,
+    source: str,
+    known_skus: Iterable[str] | None,
+    sheet: str | None,
+    encoding: str | None,
+    reopen: Callable[[], BinaryIO] | None = None,
+) -> pd.DataFrame:
+    with Table(stream, source, COLUMNS, sheet=sheet, encoding=encoding, reopen=reopen) as table:
+        if not table.open():
+            raise _error(table)
+        frame = _lines(table, known_skus)
+        if table.problems:
+            raise _error(table)
+    return frame
+
+
+def _lines(table: Table, known_skus: Iterable[str] | None) -> pd.DataFrame:
     known = None if known_skus is None else {str(s) for s in known_skus}
     known_spelling = None if known is None else {sku_key(s): s for s in sorted(known)}
-
     days: list[dt.date] = []
     skus: list[str] = []
     quantities: list[float] = []
+    unknown: dict[str, int] = {}  # unknown SKU -> lines
+    first_unknown_line: int | None = None
     # (day, SKU key as MySQL compares) -> (first line, spelling there).
     first_line_of: dict[tuple[dt.date, str], tuple[int, str]] = {}
-    for line, row in records.rows():
-        if len(row) > width:
-            records.add(line, None, "more values than columns")
-            continue
-        date_text, sku, qty_text = (
-            (row[index[c]] if index[c] < len(row) else "").strip() for c in REQUIRED_COLUMNS
-        )
-        if not (date_text or sku or qty_text):
-            continue  # a blank line at the end of an ERP export
-        day = parse_date(date_text)
-        if day is None:
-            records.add(
-                line, "date", f"'{shown(date_text)}' is not a date (use aaaa-mm-dd or dd/mm/aaaa)"
-            )
+    lines = 0
+    for row in table.rows():
+        line = row.line
+        lines += 1
+        day = row.date("date")
+        sku = row.text("sku")
         if not sku:
-            records.add(line, "sku", "is empty")
+            table.add(line, "sku", "is empty", "está vazia")
         elif len(sku) > MAX_SKU_LENGTH:
-            records.add(line, "sku", f"longer than {MAX_SKU_LENGTH} characters")
+            table.add(
+                line,
+                "sku",
+                f"longer than {MAX_SKU_LENGTH} characters",
+                f"tem mais de {MAX_SKU_LENGTH} caracteres",
+            )
         elif known is not None and sku not in known:
             spelled = known_spelling.get(sku_key(sku))
-            hint = (
-                f"the catalog has '{spelled}': use the same spelling"
-                if spelled
-                else "not in the catalog"
-            )
-            records.add(line, "sku", f"unknown SKU '{sku}' ({hint})")
-        quantity = parse_quantity(qty_text)
-        if quantity is None:
-            records.add(line, "quantity", f"'{shown(qty_text)}' is not a number")
-        elif quantity < 0:
-            records.add(line, "quantity", f"{shown(qty_text)} is negative")
-        elif Decimal(qty_text.replace(",", ".")) > MAX_QUANTITY:
-            records.add(
-                line,
-                "quantity",
-                f"{shown(qty_text)} is too large (at most {plain(MAX_QUANTITY)})",
-            )
+            unknown[sku] = unknown.get(sku, 0) + 1
+            first_unknown_line = first_unknown_line or line
+            if spelled:
+                table.add(
+                    line,
+                    "sku",
+                    f"unknown SKU '{sku}' (the catalog has '{spelled}': use the same spelling)",
+                    f"SKU desconhecido '{sku}' (o catálogo tem '{spelled}': use a mesma grafia)",
+                )
+            elif len(unknown) <= MAX_UNKNOWN_LISTED and unknown[sku] == 1:
+                table.add(
+                    line,
+                    "sku",
+                    f"unknown SKU '{sku}' (not in the catalog)",
+                    f"SKU desconhecido '{sku}' (não está no catálogo)",
+                )
+        quantity = row.number("quantity")
+        if quantity is not None:
+            text = row.text("quantity")
+            if quantity < 0:
+                table.add(
+                    line, "quantity", f"{shown(text)} is negative", f"{shown(text)} é negativa"
+                )
+                quantity = None
+            elif quantity > MAX_QUANTITY:
+                table.add(
+                    line,
+                    "quantity",
+                    f"{shown(text)} is too large (at most {plain(MAX_QUANTITY)})",
+                    f"{shown(text)} é grande demais (no máximo {plain(MAX_QUANTITY)})",
+                )
+                quantity = None
         if day is not None and sku and len(sku) <= MAX_SKU_LENGTH:
             key = (day, sku_key(sku))
             if key in first_line_of:
                 first, first_sku = first_line_of[key]
-                where = (
-                    f"first at line {first}"
-                    if first_sku == sku
-                    else f"first at line {first} as '{first_sku}'; {SAME_SKU_NOTE}"
-                )
-                records.add(
+                if first_sku == sku:
+                    where, where_pt = f"first at line {first}", f"antes na linha {first}"
+                else:
+                    where = f"first at line {first} as '{first_sku}'; {SAME_SKU_NOTE}"
+                    where_pt = f"antes na linha {first} como '{first_sku}'; {SAME_SKU_NOTE_PT}"
+                table.add(
                     line,
                     "sku",
                     f"duplicate line for SKU '{sku}' on {day.isoformat()} ({where})",
+                    f"linha repetida do SKU '{sku}' em {day:%d/%m/%Y} ({where_pt})",
                 )
             else:
                 first_line_of[key] = (line, sku)
-        if records.problems:
+        if table.problems or unknown:
             continue  # once anything is wrong nothing is returned: keep nothing
         days.append(day)
         skus.append(sku)
-        quantities.append(quantity)
-    if not records.problems and not days:
-        records.add(None, None, "the file has a header but no lines")
-    if records.problems:
-        raise ConsumptionValidationError(source, records.problems, records.stopped)
+        quantities.append(float(quantity))
+    if unknown:
+        _summarise_unknown(table, unknown, first_unknown_line, lines)
+    if not table.problems and not days:
+        table.add(
+            None,
+            None,
+            "the file has a header but no lines",
+            "o arquivo tem cabeçalho mas nenhuma linha",
+        )
     frame = pd.DataFrame(
         {
             "day": pd.Series(days, dtype=object),
@@ -192,13 +212,45 @@ def _parse(stream: BinaryIO, source: str, known_skus: Iterable[str] | None) -> p
     return frame.sort_values(["day", "sku"], kind="stable", ignore_index=True)
 
 
-def read_consumption(path: str | Path, known_skus: Iterable[str] | None = None) -> pd.DataFrame:
+def _summarise_unknown(
+    table: Table, unknown: dict[str, int], first_line: int | None, lines: int
+) -> None:
+    """One problem for the unknown SKUs beyond the first ones listed; when most lines are
+    unknown, the file is probably the consumption export of another catalog."""
+    total = sum(unknown.values())
+    if len(unknown) <= MAX_UNKNOWN_LISTED and total < lines / 2:
+        return
+    english = f"{len(unknown):,} SKU(s) in {total:,} line(s) are not in the catalog"
+    portuguese = f"{len(unknown):,} SKU(s) em {total:,} linha(s) não estão no catálogo"
+    if total >= lines / 2:
+        english += (
+            ": is this the consumption export of another catalog (e.g. the demo's)? Give the "
+            "consumption file of this catalog, or none"
+        )
+        portuguese += (
+            ": é o consumo de outro catálogo (por exemplo o da demonstração)? Use o arquivo de "
+            "consumo deste catálogo, ou nenhum"
+        )
+    table.add(first_line, "sku", english, portuguese)
+
+
+def read_consumption(
+    path: str | Path,
+    known_skus: Iterable[str] | None = None,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+) -> pd.DataFrame:
+    """Validate a consumption file: CSV or .xlsx (``sheet``: its worksheet, default the first;
+    ``encoding``: a CSV's, default detected)."""
     path = Path(path)
     try:
         stream = path.open("rb")
     except OSError as exc:
-        raise ConsumptionValidationError(
-            str(path), [ConsumptionProblem(None, None, f"cannot read: {exc}")]
-        ) from None
+        log = ProblemLog()
+        log.add(Problem(None, None, f"cannot read: {exc}", f"não foi possível ler: {exc}"))
+        raise ConsumptionValidationError.of(str(path), log) from None
     with stream:
-        return _parse(stream, str(path), known_skus)
+        return _parse(
+            stream, str(path), known_skus, sheet, encoding, reopen=lambda: path.open("rb")
+        )

@@ -54,9 +54,9 @@ def test_smallest_storable_price_is_kept():
 @pytest.mark.parametrize(
     ("values", "field", "expected"),
     [
-        (dict(stock="1e20"), "current_stock", "1E+20 is too large (at most 99999999999.999)"),
+        (dict(stock="1e20"), "current_stock", "1e20 is too large (at most 99999999999.999)"),
         (dict(minimum="100000000000"), "minimum_stock", "is too large (at most 99999999999.999)"),
-        (dict(price="1e30"), "reference_price", "1E+30 is too large (at most 999999999999.99)"),
+        (dict(price="1e30"), "reference_price", "1e30 is too large (at most 999999999999.99)"),
         (dict(price="1000000000000"), "reference_price", "at most 999999999999.99"),
         (dict(price="999999999999.995"), "reference_price", "at most 999999999999.99"),
         (dict(lead="2147483648"), "lead_time_days", "2147483648 is too large (at most 2147483647)"),

@@ -5,7 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from procurement_pipeline.lib.consumption import days_of_cover, expected_consumption
+from procurement_pipeline.lib.consumption import (
+    ADVICE_USE_COLUMNS,
+    days_of_cover,
+    expected_consumption,
+    use_for_advice,
+)
 
 
 def test_hand_made_series_counts_missing_days_as_zero():
@@ -59,3 +64,44 @@ def test_empty_frame_observes_nothing():
     assert est.to_dict("records") == [
         {"sku": "A", "daily_mean": 0.0, "daily_std": 0.0, "daily_mean_se": 0.0, "days_observed": 0}
     ]
+
+
+def test_use_for_advice_takes_the_minimum_as_the_lead_times_use_without_a_history():
+    """Issue 14, item 2: products without a consumption history (none loaded, or added to the
+    catalog after the last load) get the use their minimum stock implies, flagged."""
+    products = pd.DataFrame(
+        {
+            "sku": ["MEASURED", "NEW", "NO-LEAD", "NO-MIN", "EMPTY-WINDOW"],
+            "minimum_stock": [10.0, 10.0, 6.0, 0.0, 8.0],
+            "lead_time_days": [5, 5, 0, 7, 4],
+        }
+    )
+    estimates = pd.DataFrame(
+        {
+            "sku": ["MEASURED", "EMPTY-WINDOW", "GONE"],
+            "daily_mean": [3.5, 0.0, 9.0],
+            "daily_std": [1.2, 0.0, 1.0],
+            "daily_mean_se": [0.2, 0.0, 0.1],
+            "days_observed": [56, 0, 56],
+        }
+    )
+    use = use_for_advice(products, estimates).set_index("sku")
+    assert list(use.columns) == ADVICE_USE_COLUMNS[1:]
+    assert list(use.index) == list(products["sku"])
+    assert use.loc["MEASURED"].to_dict() == {
+        "daily_mean": 3.5,
+        "daily_std": 1.2,
+        "daily_mean_se": 0.2,
+        "days_observed": 56,
+        "measured": True,
+    }
+    assert use.loc["NEW", "daily_mean"] == pytest.approx(2.0)  # 10 over 5 days
+    assert use.loc["NO-LEAD", "daily_mean"] == pytest.approx(6.0)  # at least one day
+    assert use.loc["NO-MIN", "daily_mean"] == 0.0
+    assert use.loc["EMPTY-WINDOW", "daily_mean"] == pytest.approx(2.0)  # nothing observed
+    assert not use.loc[["NEW", "NO-LEAD", "NO-MIN", "EMPTY-WINDOW"], "measured"].any()
+    assert (use.loc[~use["measured"], "daily_std"] == 0).all()
+    # Nothing loaded at all.
+    none = use_for_advice(products, pd.DataFrame())
+    assert not none["measured"].any()
+    assert none["daily_mean"].tolist() == pytest.approx([2.0, 2.0, 6.0, 0.0, 2.0])

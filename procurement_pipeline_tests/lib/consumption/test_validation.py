@@ -14,7 +14,7 @@ def problems_of(raw: bytes, **kwargs) -> str:
 def test_valid_file_iso_and_brazilian_dates_and_decimal_comma():
     raw = (
         "\ufeffdate,sku,quantity\n"
-        "2026-11-23,TEC-1,12.5\n"
+        '2026-11-23,TEC-1,"12,5"\n'
         '24/11/2026,TEC-1,"3,25"\n'
         "2026-11-23,ESP-1,4\n"
     ).encode()
@@ -25,6 +25,15 @@ def test_valid_file_iso_and_brazilian_dates_and_decimal_comma():
         {"day": dt.date(2026, 11, 23), "sku": "TEC-1", "quantity": 12.5},
         {"day": dt.date(2026, 11, 24), "sku": "TEC-1", "quantity": 3.25},
     ]
+    dots = raw.decode().replace('"12,5"', "12.5").replace('"3,25"', "3.25").encode()
+    assert parse_consumption(dots)["quantity"].tolist() == [4.0, 12.5, 3.25]
+
+
+def test_a_column_mixing_decimal_comma_and_point_is_refused():
+    raw = b'date,sku,quantity\n2026-11-23,TEC-1,12.5\n2026-11-24,TEC-1,"3,25"\n'
+    message = problems_of(raw)
+    assert "line 3, field 'quantity': '3,25' has a decimal comma, but line 2 ('12.5')" in message
+    assert "use one decimal separator in the whole column" in message
 
 
 def test_semicolon_export_from_excel():
@@ -72,9 +81,12 @@ def test_unknown_skus_allowed_without_catalog():
     assert frame["sku"].tolist() == ["ZZZ"]
 
 
-def test_not_utf8_names_the_line():
-    message = problems_of(b"date,sku,quantity\n2026-11-24,Espuma \xe7,1\n")
+def test_declared_utf8_names_the_line_of_a_byte_that_is_not():
+    raw = b"date,sku,quantity\n2026-11-24,Espuma \xe7,1\n"
+    message = problems_of(raw, encoding="utf-8")
     assert "line 2" in message and "UTF-8" in message
+    # Left to detection it is Windows-1252.
+    assert parse_consumption(raw)["sku"].tolist() == ["Espuma ç"]
 
 
 def test_extra_values_and_blank_lines():
