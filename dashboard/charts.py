@@ -5,13 +5,36 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from procurement_pipeline.lib.reporting.model import SYNTHETIC_LABEL
+
 REAL = "Histórico real"
-SYNTHETIC = "Histórico sintético (preenchimento, não observado)"
+SYNTHETIC = SYNTHETIC_LABEL
 FORECAST = "Previsão"
 BAND = "Intervalo de 80% da previsão"
 SERIES = [REAL, SYNTHETIC, FORECAST, BAND]
-COLORS = ["#1f4e79", "#9a9a9a", "#e07b00", "#f6c48a"]
-DASHES = [[1, 0], [6, 4], [1, 0], [1, 0]]
+COLORS = ["#1f4e79", "#6e6e6e", "#e07b00", "#f6c48a"]
+DASHES = [[1, 0], [1, 3], [1, 0], [1, 0]]
+
+
+# Vega's number and date formats in pt-BR (axes and tooltips: 1.234,56 and dd/mm/aaaa).
+PT_BR = alt.Locale(
+    number=alt.NumberLocale(decimal=",", thousands=".", grouping=[3], currency=["R$ ", ""]),
+    time=alt.TimeLocale(
+        dateTime="%A, %e de %B de %Y. %X",
+        date="%d/%m/%Y",
+        time="%H:%M:%S",
+        periods=["AM", "PM"],
+        days=["Domingo", "Segunda", "Terça", "Quarta", "Quinta", "Sexta", "Sábado"],
+        shortDays=["Dom", "Seg", "Ter", "Qua", "Qui", "Sex", "Sáb"],
+        months=[
+            "Janeiro", "Fevereiro", "Março", "Abril", "Maio", "Junho",
+            "Julho", "Agosto", "Setembro", "Outubro", "Novembro", "Dezembro",
+        ],
+        shortMonths=[
+            "Jan", "Fev", "Mar", "Abr", "Mai", "Jun", "Jul", "Ago", "Set", "Out", "Nov", "Dez",
+        ],
+    ),
+)  # fmt: skip
 
 
 def _segments(days: pd.Series) -> pd.Series:
@@ -40,8 +63,9 @@ def history_forecast_chart(
     height: int = 360,
 ) -> alt.LayerChart:
     """``real`` / ``synthetic``: day + ``value``; ``future``: ds, yhat, yhat_lower, yhat_upper.
-    Real history is a solid line, synthetic a dashed grey one, the forecast an orange line
-    over its interval band."""
+    Real history is a solid line; synthetic days (pass only the gap days, see
+    ``lib.reporting.model.synthetic_on_gap_days``) grey diamonds joined by a dotted line
+    within a gap; the forecast an orange line over its interval band."""
     lines = pd.concat(
         [
             _line_frame(real, "day", value, REAL),
@@ -102,4 +126,20 @@ def history_forecast_chart(
             ],
         )
     )
-    return alt.layer(*layers).properties(height=height)
+    synthetic_points = lines[lines["series"] == SYNTHETIC]
+    if not synthetic_points.empty:
+        layers.append(
+            alt.Chart(synthetic_points)
+            .mark_point(shape="diamond", filled=True, size=40, opacity=0.9)
+            .encode(
+                x=base_x,
+                y=y,
+                color=color,
+                tooltip=[
+                    alt.Tooltip("day:T", title="Dia", format="%d/%m/%Y"),
+                    alt.Tooltip("series:N", title="Série"),
+                    alt.Tooltip("value:Q", title=y_title, format=",.2f"),
+                ],
+            )
+        )
+    return alt.layer(*layers).properties(height=height).configure(locale=PT_BR)

@@ -8,6 +8,7 @@ is a plain string. Errors are never cached: an unreachable warehouse is retried 
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -137,6 +138,16 @@ def artifact_bytes(relative: str) -> bytes | None:
     if not path.is_file():
         return None
     return _read_bytes(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def artifact_day(relative: str) -> dt.date | None:
+    """The UTC day a file of the artifact store was last written (None when it is missing):
+    the date in a report's download name."""
+    try:
+        modified = (artifact_root() / relative).stat().st_mtime
+    except OSError:
+        return None
+    return dt.datetime.fromtimestamp(modified, dt.UTC).date()
 
 
 def clear_caches() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -11,7 +13,14 @@ from dashboard import charts, data
 from dashboard.text import md
 from procurement_pipeline.lib import artifacts
 from procurement_pipeline.lib.clock import utcnow
-from procurement_pipeline.lib.export import neutralize_formulas
+from procurement_pipeline.lib.export import (
+    CSV_MIME,
+    MONEY_FORMAT,
+    ONE_DECIMAL_FORMAT,
+    XLSX_MIME,
+    excel_csv,
+    excel_xlsx,
+)
 from procurement_pipeline.lib.recommendations.messages import ACTION_LABELS
 from procurement_pipeline.lib.reporting.formatting import (
     MISSING,
@@ -36,7 +45,8 @@ VIEW_PARAMS = {"produto": PRODUCT_VIEW, "catalogo": CATALOG_VIEW, "comprar": BUY
 ALL_CATEGORIES = "Todas as categorias"
 STATUS_LABELS = {"trained": "treinado", "skipped": "pulado", "failed": "falhou"}
 PDF = "application/pdf"
-CSV = "text/csv"
+CSV = CSV_MIME
+XLSX = XLSX_MIME
 SORT_LABELS = {"Urgência (data limite do pedido)": "urgency", "Economia esperada": "saving"}
 MODEL_NOTES = {
     "trusted": "previsão confiável",
@@ -269,7 +279,7 @@ def _report_download(sku: str) -> None:
     st.download_button(
         "Baixar relatório PDF do produto",
         data=pdf,
-        file_name=f"{sku}.pdf",
+        file_name=artifacts.product_report_download_name(sku),
         mime=PDF,
         key="download_product_report",
         on_click="ignore",
@@ -294,7 +304,7 @@ def product_view(url: str) -> None:
         f"preço de referência {format_brl(product['reference_price'])}"
     )
     real = series[~series["is_synthetic"]]
-    synthetic = series[series["is_synthetic"]]
+    synthetic = synthetic_on_gap_days(series[series["is_synthetic"]], real["day"])
     future = forecasts[forecasts["kind"] == "future"]
     last_price = float(real["price"].iloc[-1]) if not real.empty else None
     last_forecast = float(future["yhat"].iloc[-1]) if not future.empty else None
@@ -341,8 +351,9 @@ def product_view(url: str) -> None:
             st.altair_chart(chart, width="stretch")
             if not synthetic.empty:
                 st.caption(
-                    "A linha tracejada cinza é histórico **sintético**: preenche lacunas só para "
-                    "exibição e não é usada no treino."
+                    f"Os losangos cinza são histórico **sintético** em "
+                    f"{format_int(len(synthetic))} dia(s) sem coleta: preenchem as lacunas só "
+                    "para exibição e não entram no treino nem nas previsões."
                 )
     if status == "trained":
         st.subheader("Holdout: modelo vs. linhas de base")
@@ -363,12 +374,16 @@ def product_view(url: str) -> None:
 # --------------------------------------------------------------------------- catalog view
 
 
-def _download(label: str, relative: str, file_name: str, key: str) -> None:
+def _download(label: str, relative: str, file_name: Callable[[dt.date], str], key: str) -> None:
+    """A report of the store; its download name carries the day it was written."""
     pdf = data.artifact_bytes(relative)
-    if pdf is None:
+    day = data.artifact_day(relative)
+    if pdf is None or day is None:
         st.caption(f"{label}: ainda não gerado.")
         return
-    st.download_button(label, data=pdf, file_name=file_name, mime=PDF, key=key, on_click="ignore")
+    st.download_button(
+        label, data=pdf, file_name=file_name(day), mime=PDF, key=key, on_click="ignore"
+    )
 
 
 def _global_section(url: str) -> None:
@@ -439,9 +454,9 @@ def _health_section(url: str) -> None:
     table = pd.DataFrame(
         {
             "Janela (UTC)": health["window_start"].map(format_datetime_br),
-            "Tentativas": health["attempts"],
-            "Salvos": health["saved"],
-            "Falhas": health["failed"],
+            "Tentativas": health["attempts"].map(format_int),
+            "Salvos": health["saved"].map(format_int),
+            "Falhas": health["failed"].map(format_int),
             "Falhas por motivo": health["failed_by_reason"].replace("", MISSING),
         }
     )
@@ -463,14 +478,14 @@ def catalog_view(url: str) -> None:
         _download(
             "Baixar relatório global (PDF)",
             artifacts.GLOBAL_REPORT,
-            "relatorio_global.pdf",
+            artifacts.global_report_download_name,
             "download_global_report",
         )
     with right:
         _download(
             "Baixar relatório do catálogo (PDF)",
             artifacts.CATALOG_REPORT,
-            "relatorio_catalogo.pdf",
+            artifacts.catalog_report_download_name,
             "download_catalog_report",
         )
     _moves_section(url)
@@ -504,12 +519,38 @@ def buy_table(recommendations: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+MONEY_COLUMNS = ("Preço hoje", "Preço esperado", "Economia esperada")
+DAY_COLUMNS = ("Urgência (dias)", "Cobertura (dias)")
+
+
+def _quantity(value: Any) -> str:
+    """418.5 -> "418,5"; 12.0 -> "12"."""
+    if is_missing(value):
+        return MISSING
+    return format_number(value, 0 if float(value).is_integer() else 1)
+
+
+def buy_table_display(table: pd.DataFrame) -> Any:
+    """The table as shown: the cells keep their numbers and dates (so a click on a header
+    sorts by value) and display in pt-BR (R$ 1.234,56; 418,5; dd/mm/aaaa) through a Styler;
+    Streamlit's own number formats are printf-style, US-only."""
+    formats: dict[str, Callable[[Any], str]] = {"Data": format_date_br, "Quantidade": _quantity}
+    formats |= dict.fromkeys(MONEY_COLUMNS, format_brl)
+    formats |= dict.fromkeys(DAY_COLUMNS, lambda v: format_number(v, 1))
+    return table.style.format(formats)
+
+
 def buy_csv(table: pd.DataFrame) -> bytes:
-    """CSV as Excel in Brazil opens it: UTF-8 with BOM, ';' between fields, decimal comma,
-    dates aaaa-mm-dd; text a spreadsheet would run as a formula starts with a ' (CSV
-    injection)."""
-    safe = neutralize_formulas(table)  # text cells only: negative numbers stay numbers
-    return safe.to_csv(index=False, sep=";", decimal=",", float_format="%.2f").encode("utf-8-sig")
+    """CSV as Excel in Brazil opens it (lib.export.excel_csv): UTF-8 with BOM, ';', decimal
+    comma, dd/mm/aaaa; formula-like text neutralised (CSV injection)."""
+    return excel_csv(table)
+
+
+def buy_xlsx(table: pd.DataFrame) -> bytes:
+    """The same table as .xlsx: numeric cells with pt-BR formats (lib.export.excel_xlsx)."""
+    formats = dict.fromkeys(MONEY_COLUMNS, MONEY_FORMAT)
+    formats |= dict.fromkeys(("Quantidade", *DAY_COLUMNS), ONE_DECIMAL_FORMAT)
+    return excel_xlsx(table, formats, sheet="O que comprar")
 
 
 def buy_view(url: str) -> None:
@@ -550,32 +591,31 @@ def buy_view(url: str) -> None:
         st.warning("Nenhum produto a comprar com esse filtro.")
         return
     st.dataframe(
-        table,
+        buy_table_display(table),
         hide_index=True,
         width="stretch",
-        column_config={
-            "Data": st.column_config.DateColumn("Data", format="DD/MM/YYYY"),
-            "Quantidade": st.column_config.NumberColumn("Quantidade", format="%.1f"),
-            "Preço hoje": st.column_config.NumberColumn("Preço hoje", format="R$ %.2f"),
-            "Preço esperado": st.column_config.NumberColumn("Preço esperado", format="R$ %.2f"),
-            "Economia esperada": st.column_config.NumberColumn(
-                "Economia esperada", format="R$ %.2f"
-            ),
-            "Urgência (dias)": st.column_config.NumberColumn("Urgência (dias)", format="%.1f"),
-            "Cobertura (dias)": st.column_config.NumberColumn("Cobertura (dias)", format="%.1f"),
-            "Motivo": st.column_config.TextColumn("Motivo", width="large"),
-        },
+        column_config={"Motivo": st.column_config.TextColumn("Motivo", width="large")},
     )
     st.caption(
         f"{format_int(len(table))} produtos. Urgência: dias até a data limite do pedido "
         "(negativa: atrasado). Economia esperada: contra comprar a mesma quantidade hoje. "
         "Clique no cabeçalho de uma coluna para ordenar por ela."
     )
-    st.download_button(
-        "Baixar CSV",
+    day = pd.Timestamp(as_of).date()
+    left, right = st.columns(2)
+    left.download_button(
+        "Baixar CSV (Excel pt-BR)",
         data=buy_csv(table),
-        file_name=f"o_que_comprar_{pd.Timestamp(as_of):%Y-%m-%d}.csv",
+        file_name=artifacts.purchases_export_name(day, "csv"),
         mime=CSV,
         key="download_buy_csv",
+        on_click="ignore",
+    )
+    right.download_button(
+        "Baixar planilha Excel (.xlsx)",
+        data=buy_xlsx(table),
+        file_name=artifacts.purchases_export_name(day, "xlsx"),
+        mime=XLSX,
+        key="download_buy_xlsx",
         on_click="ignore",
     )

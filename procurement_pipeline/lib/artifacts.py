@@ -1,7 +1,20 @@
-"""The artifact store: model files, PDF reports and global_metadata.json under one root.
+"""The artifact store: model files, PDF reports and global_metadata.json under one root, and
+the one module that names every artifact (model, report, export, download and attachment).
 
 Paths stored in the warehouse are relative to the root, so the same rows work on another
 machine or container that mounts the store elsewhere. Every write is atomic.
+
+Naming rule: a SKU becomes one path segment through :func:`sku_segment` and nothing else.
+Letters (accented ones too: ``Ç``, ``á``), digits, ``-``, ``_`` and inner dots stay; every
+other character (``/``, ``\\``, ``:``, space, ``%``, a leading or trailing dot...) is written
+as ``%XX`` (its UTF-8 bytes, upper-case hex), like a URL: ``PAR/M6x20-INOX`` is
+``PAR%2FM6x20-INOX``. The mapping is reversible (:func:`sku_from_segment`), never leaves its
+folder (no ``/``, never ``.`` or ``..``), is a valid name on Windows too (a reserved device
+name such as ``CON`` gets its first letter encoded), and a 64-character SKU takes at most 192
+bytes, under every filesystem's 255-byte limit. Two catalog SKUs never share a segment, on a
+case-insensitive filesystem either: the catalog refuses SKUs that differ only in case or
+accents (the one letter Windows folds further is the Turkish dotless ``ı``). Every model,
+report, download and e-mail name below derives from it.
 
 Model files are never overwritten: each training run writes its files under a name of its own
 (its training id, :func:`new_training_id`), and the warehouse transaction that records the
@@ -18,9 +31,10 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
 
 from procurement_pipeline.lib.logging import get_logger
 
@@ -116,12 +130,51 @@ class ArtifactStore:
 
 
 # Where things live inside the store (relative, POSIX). One place, read by the assets, the
-# reports and the dashboard.
+# reports, the e-mails and the dashboard.
 PRODUCT_MODELS = "models/products"
 GLOBAL_MODELS = "models/global"
 MODEL_FOLDERS = (PRODUCT_MODELS, GLOBAL_MODELS)
+PRODUCT_REPORTS = "reports/products"
 CATALOG_REPORT = "reports/catalog_report.pdf"
 GLOBAL_REPORT = "reports/global_report.pdf"
+
+# --------------------------------------------------------------------------- SKU -> segment
+
+_KEPT_ASCII = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+# Windows refuses these as a file or folder name, with any extension, in any case.
+_WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"{name}{n}" for name in ("COM", "LPT") for n in "0123456789"]
+)
+
+
+def _encoded(char: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
+
+
+def sku_segment(sku: str) -> str:
+    """The one path segment (file or folder name) that stands for ``sku`` in every artifact
+    name; see the module doc. Raises ValueError for an empty SKU."""
+    if not sku:
+        raise ValueError("a SKU cannot be empty")
+    last = len(sku) - 1
+    parts = []
+    for i, char in enumerate(sku):
+        kept = char in _KEPT_ASCII or (not char.isascii() and char.isalpha())
+        if char == "." and i in (0, last):  # never ".", "..", a hidden or a Windows-trimmed name
+            kept = False
+        parts.append(char if kept else _encoded(char))
+    segment = "".join(parts)
+    if segment.split(".")[0].upper() in _WINDOWS_DEVICES:
+        segment = _encoded(segment[0]) + segment[1:]
+    return segment
+
+
+def sku_from_segment(segment: str) -> str:
+    """The SKU a :func:`sku_segment` stands for."""
+    return unquote(segment, encoding="utf-8", errors="strict")
+
+
+# --------------------------------------------------------------------------- artifact names
 
 # A file no warehouse row points to, older than this, is a leftover (a run that died between
 # writing its model files and committing, or after committing and before removing what it
@@ -149,7 +202,44 @@ def _checked(training_id: str) -> str:
 
 def product_model_path(sku: str, training_id: str) -> str:
     """The model file of one product from one training run."""
-    return f"{PRODUCT_MODELS}/{sku}/{_checked(training_id)}.json"
+    return f"{PRODUCT_MODELS}/{sku_segment(sku)}/{_checked(training_id)}.json"
+
+
+def product_report_path(sku: str) -> str:
+    """The PDF report of one product (rewritten in place by each report run)."""
+    return f"{PRODUCT_REPORTS}/{sku_segment(sku)}.pdf"
+
+
+def product_report_download_name(sku: str) -> str:
+    """The file name a buyer gets for a product's PDF (dashboard download, e-mail)."""
+    return f"relatorio_{sku_segment(sku)}.pdf"
+
+
+def retraining_attachment(skus: Sequence[str], day: date) -> tuple[str, str]:
+    """The PDF a retraining e-mail attaches, as (store path, attachment name): the product's
+    own report when one product was retrained, the catalog report otherwise."""
+    if len(skus) == 1:
+        return product_report_path(skus[0]), product_report_download_name(skus[0])
+    return CATALOG_REPORT, catalog_report_download_name(day)
+
+
+def catalog_report_download_name(day: date) -> str:
+    """The catalog PDF as a buyer receives it (dashboard download, e-mail attachment)."""
+    return f"relatorio_catalogo_{day:%Y-%m-%d}.pdf"
+
+
+def global_report_download_name(day: date) -> str:
+    return f"relatorio_global_{day:%Y-%m-%d}.pdf"
+
+
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+def purchases_export_name(as_of: date, file_format: str) -> str:
+    """The "O que comprar" export of one day, as ``.csv`` or ``.xlsx``."""
+    if file_format not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {file_format!r}; expected {EXPORT_FORMATS}")
+    return f"o_que_comprar_{as_of:%Y-%m-%d}.{file_format}"
 
 
 def global_model_path(training_id: str) -> str:
@@ -196,7 +286,3 @@ def sweep_unreferenced(
                     continue
                 removed.append(relative)
     return sorted(removed)
-
-
-def product_report_path(sku: str) -> str:
-    return f"reports/products/{sku}.pdf"

@@ -1,17 +1,30 @@
-"""Files for spreadsheets: text that a spreadsheet would run as a formula is neutralised.
+"""Files for spreadsheets, as a buyer in Brazil opens them, with formula injection neutralised.
+
+Two formats of the same table: a CSV as Excel pt-BR writes and reads it (UTF-8 with BOM so
+accents survive, ``;`` between fields, decimal comma, dates dd/mm/aaaa) and an ``.xlsx``
+(openpyxl) whose numbers and dates are real numeric cells with pt-BR display formats.
 
 CSV injection (OWASP): Excel, LibreOffice and Google Sheets evaluate a cell that starts with
 ``=``, ``+``, ``-`` or ``@`` (also after a tab or carriage return) as a formula, so a product
-name or reason like ``=HYPERLINK(...)`` in an export would run on the buyer's machine. Such
-text cells get a leading single quote, which the spreadsheet shows as text. Only text is
-touched: numeric columns keep their real negative numbers, dates stay dates.
+name or reason like ``=HYPERLINK(...)`` in an export would run on the buyer's machine. In the
+CSV such text cells get a leading single quote, which the spreadsheet shows as text. In the
+``.xlsx`` they are string cells (never formula cells) marked with Excel's own "quote prefix",
+which keeps them text even when the buyer edits the cell. Only text is touched: numeric
+columns keep their real negative numbers, dates stay dates.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 # Characters that start a formula (the full-width forms too: some spreadsheets fold them).
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
@@ -39,3 +52,110 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series):
             out[column] = series.map(neutralize_formula, na_action="ignore")
     return out
+
+
+# Excel number formats (the file stores them locale-free; Excel pt-BR shows 1.234,56).
+MONEY_FORMAT = '"R$" #,##0.00'
+DECIMAL_FORMAT = "#,##0.00"
+ONE_DECIMAL_FORMAT = "#,##0.0"
+INTEGER_FORMAT = "#,##0"
+DATE_FORMAT = "DD/MM/YYYY"
+DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIME = "text/csv"
+
+
+def _is_date_column(series: pd.Series) -> bool:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return True
+    values = series.dropna()
+    return (
+        not values.empty
+        and pd.api.types.is_object_dtype(series)
+        and all(isinstance(v, dt.date) for v in values)
+    )
+
+
+def _date_text(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    stamp = pd.Timestamp(value)
+    has_time = isinstance(value, dt.datetime) and (stamp.hour or stamp.minute)
+    return stamp.strftime("%d/%m/%Y %H:%M" if has_time else "%d/%m/%Y")
+
+
+def excel_csv(frame: pd.DataFrame) -> bytes:
+    """``frame`` as CSV for Excel pt-BR: UTF-8 with BOM, ``;``, decimal comma (2 places),
+    dates dd/mm/aaaa, formula-like text neutralised (:func:`neutralize_formulas`)."""
+    out = neutralize_formulas(frame)  # text cells only: negative numbers stay numbers
+    for column in out.columns:
+        if _is_date_column(out[column]):
+            out[column] = out[column].map(_date_text).astype(object)
+    text = out.to_csv(index=False, sep=";", decimal=",", float_format="%.2f")
+    return text.encode("utf-8-sig")
+
+
+def _cell_value(value: Any) -> Any:
+    """A pandas/numpy value as openpyxl takes it (None for missing)."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    return value
+
+
+def _default_format(series: pd.Series) -> str | None:
+    if pd.api.types.is_bool_dtype(series):
+        return None
+    if pd.api.types.is_integer_dtype(series):
+        return INTEGER_FORMAT
+    if pd.api.types.is_float_dtype(series):
+        return DECIMAL_FORMAT
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return DATETIME_FORMAT
+    if _is_date_column(series):
+        return DATE_FORMAT
+    return None
+
+
+def excel_xlsx(
+    frame: pd.DataFrame, formats: Mapping[str, str] | None = None, *, sheet: str = "Planilha1"
+) -> bytes:
+    """``frame`` as an ``.xlsx`` workbook (one sheet, bold header, frozen first row): numbers
+    and dates are numeric cells shown with ``formats`` (column -> Excel number format; by
+    default ``#,##0.00`` for floats, ``#,##0`` for integers, dd/mm/aaaa for dates); text is
+    always a string cell, formula-like text with Excel's quote prefix."""
+    formats = dict(formats or {})
+    workbook = Workbook()
+    worksheet = workbook.active
+    worksheet.title = sheet[:31]
+    header = [str(c) for c in frame.columns]
+    worksheet.append(header)
+    for cell in worksheet[1]:
+        cell.font = Font(bold=True)
+        cell.data_type = "s"
+    column_formats = [formats.get(c) or _default_format(frame[c]) for c in frame.columns]
+    widths = [len(h) for h in header]
+    for r, row in enumerate(frame.itertuples(index=False, name=None), start=2):
+        for c, raw in enumerate(row, start=1):
+            value = _cell_value(raw)
+            cell = worksheet.cell(row=r, column=c, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # openpyxl would store "=..." as a formula
+                if neutralize_formula(value) != value:
+                    cell.quotePrefix = True
+            elif value is not None and column_formats[c - 1]:
+                cell.number_format = column_formats[c - 1]
+            widths[c - 1] = max(widths[c - 1], min(len(str(value or "")), 60))
+    for c, width in enumerate(widths, start=1):
+        worksheet.column_dimensions[get_column_letter(c)].width = width + 2
+    worksheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

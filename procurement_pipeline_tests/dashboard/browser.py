@@ -17,7 +17,9 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -166,3 +168,76 @@ def stop_process_group(process: subprocess.Popen, timeout: float = 10) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=timeout)
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_dashboard(database_url: str, artifact_root: Path, log_path: Path) -> Iterator[str]:
+    """``streamlit run dashboard/app.py`` on 127.0.0.1 over this warehouse and artifact store,
+    in its own process group; yields its base URL once healthy, stops it afterwards."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PROCUREMENT_ARTIFACT_ROOT": str(artifact_root),
+    }
+    port = _free_port()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+                "--server.headless", "true",
+                "--server.address", "127.0.0.1",
+                "--server.port", str(port),
+                "--server.fileWatcherType", "none",
+                "--browser.gatherUsageStats", "false",
+            ],
+            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"streamlit exited: {log_path.read_text()}")
+                try:
+                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:
+                        if reply.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError("streamlit never became healthy")
+                time.sleep(0.2)
+            yield base
+        finally:
+            stop_process_group(process)
+
+
+def download_by_click(page: Page, selector: str, folder: Path, timeout: float = 60) -> Path:
+    """Click the element ``selector`` names and wait until Chromium has saved the download in
+    ``folder`` (a fresh, empty folder): the real browser download, under the name the server
+    gave it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    before = set(folder.iterdir())
+    page.call("Browser.setDownloadBehavior", behavior="allow", downloadPath=str(folder))
+    clicked = page.evaluate(
+        f"(() => {{ const b = document.querySelector({json.dumps(selector)});"
+        " if (!b) return false; b.click(); return true; })()"
+    )
+    if not clicked:
+        raise RuntimeError(f"nothing to click at {selector!r}")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = [p for p in set(folder.iterdir()) - before if not p.name.endswith(".crdownload")]
+        if done:
+            return done[0]
+        time.sleep(0.2)
+    raise TimeoutError(f"no download in {folder} after clicking {selector!r}")

@@ -3,8 +3,9 @@
 Three products (sorted by SKU):
 
 * ADE-00001 "Cola de contato" - trained, real history only, forecast, its own PDF;
-* ESP-00001 "Espuma D33" - trained, real history with a 10-day gap filled by synthetic rows,
-  holdout + future forecast, latest offers from two sellers, its PDF;
+* ESP-00001 "Espuma D33" - trained, real history with a 10-day gap (days 20-29) and synthetic
+  rows on every day (shown only on the gap), holdout + future forecast, latest offers from two
+  sellers, its PDF;
 * TEC-00001 "Tecido suede" - skipped (too little history), no PDF.
 
 Plus a global model with index and forecasts, catalog/global PDFs and two scrape windows.
@@ -126,7 +127,8 @@ def seed_warehouse(root: Path, *, days: int = 60) -> SeededWarehouse:
     esp_real = [d for d in all_days if d not in gap]
     frames = [
         _observations(TRAINED, esp_real, 280.0, False),
-        _observations(TRAINED, sorted(gap), 285.0, True),
+        # The filler covers the whole window, as synthetic_price_history writes it, ~R$ 10 off.
+        _observations(TRAINED, all_days, 290.0, True),
         _observations(OTHER, all_days, 120.0, False),
         _observations(SKIPPED, all_days[-12:], 31.0, False),
     ]

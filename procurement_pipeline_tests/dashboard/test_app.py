@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 import sqlite3
 
+import pandas as pd
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 
 from procurement_pipeline.lib import artifacts
+from procurement_pipeline.lib.reporting.model import SYNTHETIC_LABEL
 from procurement_pipeline_tests.dashboard.seed import OTHER, SKIP_REASON, SKIPPED, TRAINED
 
 PDF = "application/pdf"
@@ -29,6 +33,14 @@ def all_text(at) -> str:
 
 def charts(at) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
+
+
+def chart_points(at) -> pd.DataFrame:
+    """The rows the product chart draws (Streamlit sends a chart's data beside its spec)."""
+    (chart,) = at.get("vega_lite_chart")
+    frames = [convert_arrow_bytes_to_pandas_df(d.data.data) for d in chart.proto.datasets]
+    points = pd.concat(frames, ignore_index=True)
+    return points.assign(day=pd.to_datetime(points["day"]).dt.date)
 
 
 def served(button, data: bytes, file_name: str) -> bool:
@@ -74,12 +86,18 @@ def test_selecting_a_product_changes_what_is_shown(app):
     text = all_text(at)
     assert "holdout" in text and "treinado em" in text
     assert "observação real mais recente" in text
-    # The chart: real solid, synthetic dashed and labelled, forecast and its band.
+    # The chart: real solid, synthetic grey diamonds (dotted) and labelled, forecast and band.
     (spec,) = charts(at)
     spec_text = json.dumps(spec, ensure_ascii=False)
-    assert "Histórico sintético" in spec_text and "Intervalo de 80%" in spec_text
-    assert "[6, 4]" in spec_text  # the synthetic dash pattern
-    assert any("sintético" in c for c in texts(at, "caption"))
+    assert SYNTHETIC_LABEL in spec_text and "Intervalo de 80%" in spec_text
+    assert "[1, 3]" in spec_text and '"diamond"' in spec_text  # dotted, diamond markers
+    assert any("sintético" in c and "10 dia(s) sem coleta" in c for c in texts(at, "caption"))
+    # Synthetic points only on the 10 days without a real price (the seed has them every day).
+    points = chart_points(at)
+    synthetic = set(points[points["series"] == SYNTHETIC_LABEL]["day"])
+    real = set(points[points["series"] == "Histórico real"]["day"])
+    assert len(synthetic) == 10 and not synthetic & real
+    assert min(synthetic) > min(real) and max(synthetic) < max(real)  # inside the window
     # Latest offers and sellers.
     offers = at.dataframe[1].value
     assert set(offers["Vendedor"]) == {"Espumas Paulista", "Atacadão das Espumas"}
@@ -123,11 +141,12 @@ def test_product_download_serves_that_products_pdf(app, seeded):
     at.selectbox(key="sku").select(TRAINED).run()
     (button,) = at.get("download_button")
     pdf = seeded.pdfs[artifacts.product_report_path(TRAINED)]
-    assert served(button, pdf, f"{TRAINED}.pdf")
+    assert served(button, pdf, f"relatorio_{TRAINED}.pdf")
     at.selectbox(key="sku").select(OTHER).run()
     (button,) = at.get("download_button")
-    assert served(button, seeded.pdfs[artifacts.product_report_path(OTHER)], f"{OTHER}.pdf")
-    assert not served(button, pdf, f"{TRAINED}.pdf")
+    other = seeded.pdfs[artifacts.product_report_path(OTHER)]
+    assert served(button, other, f"relatorio_{OTHER}.pdf")
+    assert not served(button, pdf, f"relatorio_{TRAINED}.pdf")
 
 
 def test_catalog_view(app, seeded):
@@ -143,20 +162,26 @@ def test_catalog_view(app, seeded):
     (spec,) = charts(at)
     assert "Índice (base 100)" in json.dumps(spec, ensure_ascii=False)
     buttons = downloads(at)
+    written = {
+        relative: dt.datetime.fromtimestamp(
+            (seeded.artifact_root / relative).stat().st_mtime, dt.UTC
+        ).strftime("%Y-%m-%d")
+        for relative in (artifacts.GLOBAL_REPORT, artifacts.CATALOG_REPORT)
+    }
     assert served(
         buttons["Baixar relatório global (PDF)"],
         seeded.pdfs[artifacts.GLOBAL_REPORT],
-        "relatorio_global.pdf",
+        f"relatorio_global_{written[artifacts.GLOBAL_REPORT]}.pdf",
     )
     assert served(
         buttons["Baixar relatório do catálogo (PDF)"],
         seeded.pdfs[artifacts.CATALOG_REPORT],
-        "relatorio_catalogo.pdf",
+        f"relatorio_catalogo_{written[artifacts.CATALOG_REPORT]}.pdf",
     )
     moves, health = (df.value for df in at.dataframe)
     assert list(moves["SKU"]) == [OTHER, TRAINED]  # largest |move| first
     assert moves.iloc[0]["Movimento"].startswith("-") and moves.iloc[1]["Movimento"].startswith("+")
-    assert list(health["Salvos"]) == [2, 1]
+    assert list(health["Salvos"]) == ["2", "1"]
     assert list(health["Falhas por motivo"]) == ["timeout: 1", "challenge: 1, http_503: 1"]
 
 

@@ -8,12 +8,7 @@ fails - it never skips.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +17,7 @@ import pytest
 from procurement_pipeline_tests.dashboard.browser import (
     ensure_chromium,
     headless_chromium,
-    stop_process_group,
+    serve_dashboard,
 )
 from procurement_pipeline_tests.dashboard.seed import SKIP_REASON, SKIPPED, TRAINED, seed_warehouse
 
@@ -45,52 +40,11 @@ def chromium() -> str:
         pytest.fail(f"cannot install Debian chromium: {exc}")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def served_app(tmp_path) -> Iterator[str]:
     seeded = seed_warehouse(tmp_path / "state")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": seeded.url,
-        "PROCUREMENT_ARTIFACT_ROOT": str(seeded.artifact_root),
-    }
-    log = (tmp_path / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
-            "--server.headless", "true",
-            "--server.address", "127.0.0.1",
-            "--server.port", str(port),
-            "--server.fileWatcherType", "none",
-            "--browser.gatherUsageStats", "false",
-        ],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited: {(tmp_path / 'streamlit.log').read_text()}")
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("streamlit never became healthy")
-            time.sleep(0.2)
+    with serve_dashboard(seeded.url, seeded.artifact_root, tmp_path / "streamlit.log") as base:
         yield base
-    finally:
-        stop_process_group(process)
-        log.close()
 
 
 def test_dashboard_in_headless_chromium(chromium, served_app, tmp_path):
@@ -109,7 +63,7 @@ def test_dashboard_in_headless_chromium(chromium, served_app, tmp_path):
         assert "MAPE no holdout\n\n1,1%" in text
         assert "85,7%" in text  # coverage of the 80% interval
         assert "R$ 314,50" in text  # last forecast
-        assert "Histórico sintético" in text  # the chart's legend
+        assert "Sintético (dia sem coleta; não observado)" in text  # the chart's legend
         assert "supera as duas linhas de base" in text
         assert "Baixar relatório PDF do produto" in text
         assert 'data-testid="stVegaLiteChart"' in dom

@@ -14,13 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import zipfile
 
 import pandas as pd
 import pytest
 from markdown_it import MarkdownIt
+from openpyxl import load_workbook
 from sqlalchemy import update
 
-from dashboard.views import buy_csv
+from dashboard.views import buy_csv, buy_xlsx
 from procurement_pipeline.lib.catalog import parse_catalog
 from procurement_pipeline.lib.warehouse import create_warehouse_engine
 from procurement_pipeline.lib.warehouse.catalog import upsert_catalog
@@ -28,7 +30,11 @@ from procurement_pipeline.lib.warehouse.recommendations import store_recommendat
 from procurement_pipeline.lib.warehouse.schema import model_registry
 from procurement_pipeline_tests.conftest import catalog_csv
 from procurement_pipeline_tests.dashboard.seed import OTHER, SKIPPED, TRAINED
-from procurement_pipeline_tests.dashboard.test_buy_view import recommendation, served_csv
+from procurement_pipeline_tests.dashboard.test_buy_view import (
+    recommendation,
+    served_csv,
+    served_xlsx,
+)
 
 PIXEL = "![x](http://127.0.0.1:9/pixel.png) [click](http://evil)"
 BOLD = "**bold** <img src=x>"
@@ -199,7 +205,7 @@ def test_csv_export_neutralises_formulas_and_keeps_negative_numbers(make_app, ho
     # On screen the values are the literal ones.
     assert set(table["Produto"]) == {PIXEL, BOLD, NAMES[EVIL_SKU]}
 
-    (button,) = at.get("download_button")
+    button, xlsx_button = at.get("download_button")
     content = buy_csv(table)
     assert served_csv(button, content, f"o_que_comprar_{today.isoformat()}.csv")
     parsed = pd.read_csv(
@@ -219,3 +225,18 @@ def test_csv_export_neutralises_formulas_and_keeps_negative_numbers(make_app, ho
         if parsed[column].dtype == object:
             for value in parsed[column]:
                 assert not str(value).lstrip(" ").startswith(("=", "+", "-", "@", "\t", "\r"))
+
+    # The .xlsx beside it: the same text, never a formula cell, kept text by the quote prefix.
+    workbook = buy_xlsx(table)
+    assert served_xlsx(xlsx_button, workbook, f"o_que_comprar_{today.isoformat()}.xlsx")
+    with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+        assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()
+    sheet = load_workbook(io.BytesIO(workbook)).active
+    header = [c.value for c in sheet[1]]
+    rows = {row[0].value: dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2)}
+    for cell in (rows[EVIL_SKU]["Produto"], rows[EVIL_SKU]["Motivo"], rows[OTHER]["Motivo"]):
+        assert cell.data_type == "s" and cell.quotePrefix
+    assert rows[EVIL_SKU]["Motivo"].value == FORMULA
+    assert not rows[TRAINED]["Produto"].quotePrefix
+    assert rows[TRAINED]["Urgência (dias)"].value == -3.0
+    assert rows[EVIL_SKU]["Economia esperada"].value == -12.5

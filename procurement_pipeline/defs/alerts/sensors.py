@@ -27,7 +27,6 @@ from dagster._core.storage.tags import (
 from procurement_pipeline.defs.alerts.resources import NOT_CONFIGURED, MailerResource
 from procurement_pipeline.defs.forecasting.assets import product_price_models
 from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION
-from procurement_pipeline.defs.reports.assets import PRODUCT_REPORTS_DIR
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
 from procurement_pipeline.defs.tags import BACKFILL_TAG, CYCLE_TAG, RETRAINING_TAG
 from procurement_pipeline.lib import artifacts
@@ -37,7 +36,7 @@ from procurement_pipeline.lib.notifications import (
     build_retraining_succeeded_message,
     build_run_failure_message,
 )
-from procurement_pipeline.lib.reporting import product_report_filename, summarize_catalog
+from procurement_pipeline.lib.reporting import summarize_catalog
 from procurement_pipeline.lib.warehouse.notifications import (
     claim_notification,
     mark_failed_attempt,
@@ -165,13 +164,8 @@ def _retraining_message(
     summary = summarize_catalog(
         load_catalog_outcomes(warehouse.get_engine(), skus), generated_at=finished
     )
-    store = artifact_store.store
-    if len(skus) == 1:
-        pdf = store.path(f"{PRODUCT_REPORTS_DIR}/{product_report_filename(skus[0])}")
-        name = f"relatorio_{product_report_filename(skus[0])}"
-    else:
-        pdf = store.path(artifacts.CATALOG_REPORT)
-        name = f"relatorio_catalogo_{finished:%Y-%m-%d}.pdf"
+    relative, name = artifacts.retraining_attachment(skus, finished.date())
+    pdf = artifact_store.store.path(relative)
     return build_retraining_succeeded_message(
         summary,
         to=to,

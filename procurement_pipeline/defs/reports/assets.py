@@ -34,7 +34,6 @@ from procurement_pipeline.lib.warehouse.reports import (
     load_product_report_data,
 )
 
-PRODUCT_REPORTS_DIR = "reports/products"
 # Below this many products a process pool costs more (spawn + imports) than it saves.
 POOL_THRESHOLD = 40
 LISTED_PATHS = 20
@@ -84,7 +83,7 @@ def product_reports(
     context.log.info(f"building {len(items)} product reports with {workers} process(es)")
     failures: dict[str, str] = {}
     try:
-        results = build_product_reports(items, store.path(PRODUCT_REPORTS_DIR), workers=workers)
+        results = build_product_reports(items, store.root, workers=workers)
     except ReportBuildError as error:
         failures = error.failures
         results = getattr(error, "results", [])
@@ -103,7 +102,7 @@ def product_reports(
         "reports": len(results),
         "pages_total": sum(pages.values()),
         "by_model_status": dg.MetadataValue.json(by_status),
-        "report_dir": dg.MetadataValue.path(str(store.path(PRODUCT_REPORTS_DIR))),
+        "report_dir": dg.MetadataValue.path(str(store.path(artifacts.PRODUCT_REPORTS))),
         "load_s": round(loaded_s, 2),
         "wall_s": round(time.monotonic() - started, 2),
         "workers": workers,

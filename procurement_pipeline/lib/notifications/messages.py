@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import quote
 
+from procurement_pipeline.lib import artifacts
 from procurement_pipeline.lib.logging import redact_text
 from procurement_pipeline.lib.notifications.mailer import build_message
 from procurement_pipeline.lib.reporting.formatting import (
@@ -172,7 +173,7 @@ def build_retraining_succeeded_message(
         name = pdf_filename or (
             Path(pdf).name
             if not isinstance(pdf, bytes)
-            else f"relatorio_catalogo_{summary.generated_at:%Y-%m-%d}.pdf"
+            else artifacts.catalog_report_download_name(summary.generated_at)
         )
         attachments.append((name, data, "application/pdf"))
     return build_message(subject, to, text_body, html_body, attachments, sender=sender)

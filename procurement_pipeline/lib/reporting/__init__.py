@@ -22,7 +22,6 @@ from procurement_pipeline.lib.reporting.product import (
     ReportBuildError,
     build_product_report,
     build_product_reports,
-    product_report_filename,
 )
 from procurement_pipeline.lib.reporting.purchases import (
     PurchaseLine,
@@ -49,7 +48,6 @@ __all__ = [
     "format_datetime_br",
     "format_number",
     "format_pct",
-    "product_report_filename",
     "purchase_lines",
     "purchase_list",
     "select_pages",

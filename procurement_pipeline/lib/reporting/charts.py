@@ -31,13 +31,17 @@ from reportlab.lib.utils import ImageReader  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
 from procurement_pipeline.lib.reporting.formatting import format_number  # noqa: E402
+from procurement_pipeline.lib.reporting.model import (  # noqa: E402
+    SYNTHETIC_LABEL,
+    synthetic_on_gap_days,
+)
 
 EPOCH = dt.date(1970, 1, 1)
 
 # One palette for both renderers (hex for matplotlib, reportlab colors below).
 C_HISTORY = "#1f4e79"
 C_INTERPOLATED = "#8c8c8c"
-C_SYNTHETIC = "#e07b00"
+C_SYNTHETIC = "#6e6e6e"  # grey diamonds on a dotted line: visibly not an observation
 C_FORECAST = "#2e7d32"
 C_BAND = "#a5d6a7"
 C_HOLDOUT = "#7b1fa2"
@@ -45,7 +49,7 @@ C_TRAIN_END = "#9e9e9e"
 
 LABEL_HISTORY = "Preço observado"
 LABEL_INTERPOLATED = "Interpolado"
-LABEL_SYNTHETIC = "Histórico sintético"
+LABEL_SYNTHETIC = SYNTHETIC_LABEL
 LABEL_FORECAST = "Previsão"
 LABEL_BAND = "Intervalo 80%"
 LABEL_HOLDOUT = "Previsão no holdout"
@@ -129,7 +133,8 @@ class ChartData:
                 data.interpolated_x = data.history_x[mask]
                 data.interpolated_y = data.history_y[mask]
         if _has(synthetic_history, "day", "price"):
-            frame = synthetic_history.sort_values("day")  # type: ignore[union-attr]
+            shown = history[history_day] if _has(history, history_day) else []  # type: ignore[index]
+            frame = synthetic_on_gap_days(synthetic_history, shown).sort_values("day")
             data.synthetic_x = _days(frame["day"])
             data.synthetic_y = _floats(frame["price"])
         if include_forecast and _has(forecast, "ds", "yhat"):
@@ -224,6 +229,15 @@ def day_label(day_number: float, with_year: bool = False) -> str:
 def _tick_label(value: float, step: float) -> str:
     decimals = 0 if step >= 1 else (1 if step >= 0.1 else 2)
     return format_number(value, decimals)
+
+
+def _consecutive_days(x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Split a daily series where days are missing: the real history is not drawn across a
+    gap, and synthetic gap days are joined only to their neighbouring gap days."""
+    if len(x) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(x) > 1.5) + 1
+    return list(zip(np.split(x, breaks), np.split(y, breaks), strict=True))
 
 
 def _finite_runs(x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -340,6 +354,15 @@ def draw_vector_chart(
             c.drawPath(p, stroke=1, fill=0)
         c.setDash()
 
+    def diamond(cx: float, cy: float, r: float) -> None:
+        p = c.beginPath()
+        p.moveTo(cx, cy + r)
+        p.lineTo(cx + r, cy)
+        p.lineTo(cx, cy - r)
+        p.lineTo(cx - r, cy)
+        p.close()
+        c.drawPath(p, stroke=0, fill=1)
+
     legend: list[tuple[str, str, Any, str]] = []  # (label, color, dash, kind)
     if len(data.forecast_lower):
         band(data.forecast_x, data.forecast_lower, data.forecast_upper, C_BAND, 0.55)
@@ -355,10 +378,17 @@ def draw_vector_chart(
         c.setDash()
         legend.append((LABEL_TRAIN_END, C_TRAIN_END, [1, 2], "line"))
     if len(data.synthetic_x):
-        line(data.synthetic_x, data.synthetic_y, C_SYNTHETIC, 0.9, [3, 2])
-        legend.append((LABEL_SYNTHETIC, C_SYNTHETIC, [3, 2], "line"))
+        for rx, ry in _consecutive_days(data.synthetic_x, data.synthetic_y):
+            if len(rx) > 1:
+                line(rx, ry, C_SYNTHETIC, 0.6, [0.8, 1.6])
+        c.setFillColor(colors.HexColor(C_SYNTHETIC))
+        for a, b in zip(tx(data.synthetic_x), ty(data.synthetic_y), strict=True):
+            if math.isfinite(b):
+                diamond(float(a), float(b), 1.9)
+        legend.append((LABEL_SYNTHETIC, C_SYNTHETIC, [0.8, 1.6], "diamond"))
     if len(data.history_x):
-        line(data.history_x, data.history_y, C_HISTORY, 1.1)
+        for rx, ry in _consecutive_days(data.history_x, data.history_y):  # no line over a gap
+            line(rx, ry, C_HISTORY, 1.1)
         legend.insert(0, (data.history_label, C_HISTORY, None, "line"))
     if len(data.interpolated_x):
         c.setStrokeColor(colors.HexColor(C_INTERPOLATED))
@@ -386,6 +416,12 @@ def draw_vector_chart(
         c.setFillColor(colors.HexColor(color))
         if kind == "band":
             c.rect(lx, ly - 1, 14, 5, stroke=0, fill=1)
+        elif kind == "diamond":
+            c.setLineWidth(0.6)
+            c.setDash(dash)
+            c.line(lx, ly + 1.5, lx + 14, ly + 1.5)
+            c.setDash()
+            diamond(lx + 7, ly + 1.5, 2.2)
         elif kind == "dot":
             c.setFillColor(colors.white)
             c.setLineWidth(0.6)
@@ -433,14 +469,10 @@ class MatplotlibChartRenderer:
                 linewidth=0,
             )
         if len(data.history_x):
-            ax.plot(
-                data.history_x,
-                data.history_y,
-                "-",
-                color=C_HISTORY,
-                lw=1.2,
-                label=data.history_label,
-            )
+            runs = _consecutive_days(data.history_x, data.history_y)  # no line over a gap
+            for n, (rx, ry) in enumerate(runs):
+                label = data.history_label if n == 0 else None
+                ax.plot(rx, ry, "-", color=C_HISTORY, lw=1.2, label=label)
         if len(data.interpolated_x):
             ax.plot(
                 data.interpolated_x,
@@ -452,12 +484,16 @@ class MatplotlibChartRenderer:
                 label=LABEL_INTERPOLATED,
             )
         if len(data.synthetic_x):
+            for rx, ry in _consecutive_days(data.synthetic_x, data.synthetic_y):
+                ax.plot(rx, ry, ":", color=C_SYNTHETIC, lw=0.8)
             ax.plot(
                 data.synthetic_x,
                 data.synthetic_y,
-                "--",
+                "D",
+                ms=2.8,
                 color=C_SYNTHETIC,
-                lw=1,
+                ls=":",
+                lw=0,
                 label=LABEL_SYNTHETIC,
             )
         if len(data.holdout_x):

@@ -41,12 +41,28 @@ def _finite(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+# The legend of the synthetic gap filler, in the PDFs and the dashboard alike.
+SYNTHETIC_LABEL = "Sintético (dia sem coleta; não observado)"
+
+
+def synthetic_on_gap_days(synthetic: pd.DataFrame | None, shown_days: Any) -> pd.DataFrame:
+    """The rows of ``synthetic`` (``day``, ``price``) on days that ``shown_days`` (the days the
+    real history shows) do not hold: the gap filler appears only where there is no real
+    price, so a chart never shows two prices for one day."""
+    if synthetic is None or synthetic.empty:
+        return _empty(["day", "price"]) if synthetic is None else synthetic
+    days = pd.to_datetime(synthetic["day"]).dt.normalize()
+    shown = pd.DatetimeIndex(pd.to_datetime(pd.Series(shown_days, dtype=object))).normalize()
+    return synthetic[~days.isin(shown)].reset_index(drop=True)
+
+
 @dataclasses.dataclass
 class ProductReportData:
     """Everything one product page shows.
 
     history: day, price, value_source ("observed" | "interpolated") — real observations only.
-    synthetic_history: day, price — the display-only gap filler (may be empty).
+    synthetic_history: day, price — the display-only gap filler (may be empty; charts show it
+    only on the days ``history`` has no row, :func:`synthetic_on_gap_days`).
     forecast: ds, yhat, yhat_lower, yhat_upper — the days ahead (may be empty).
     holdout: ds, y, yhat, yhat_lower, yhat_upper, naive, seasonal_naive (may be empty).
     latest_offers: title, price, seller, url, sponsored, scraped_at.

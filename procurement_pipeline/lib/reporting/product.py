@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import functools
-import hashlib
 import multiprocessing
 import os
-import re
 import time
 from collections.abc import Iterable, Iterator
 from itertools import islice
@@ -17,6 +15,8 @@ from typing import Any, Literal
 import pandas as pd
 from reportlab.lib import colors
 
+from procurement_pipeline.lib import artifacts
+from procurement_pipeline.lib.artifacts import ArtifactStore
 from procurement_pipeline.lib.logging import get_logger
 from procurement_pipeline.lib.reporting import _pdf
 from procurement_pipeline.lib.reporting._pdf import (
@@ -396,24 +396,15 @@ def build_product_report(
         return _write_product_pdf(data, tmp, renderer=renderer, detail_page=detail_page)
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def product_report_filename(sku: str) -> str:
-    """A file name safe on any filesystem; a hash keeps sanitized SKUs distinct."""
-    safe = _UNSAFE.sub("_", sku).strip("._") or "produto"
-    if safe != sku:
-        safe = f"{safe[:80]}-{hashlib.sha1(sku.encode()).hexdigest()[:8]}"
-    return f"{safe}.pdf"
-
-
 def _build_chunk(
-    chunk: list[ProductReportData], output_dir: str, renderer: Renderer
+    chunk: list[ProductReportData], artifact_root: str, renderer: Renderer
 ) -> list[tuple[str, str, int | None, str | None]]:
+    store = ArtifactStore(artifact_root)
     results: list[tuple[str, str, int | None, str | None]] = []
     for data in chunk:
-        path = os.path.join(output_dir, product_report_filename(data.sku))
+        path = str(store.path(artifacts.product_report_path(data.sku)))
         try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
             pages = build_product_report(data, path, renderer=renderer)
             results.append((data.sku, path, pages, None))
         except Exception as exc:  # reported per SKU by the parent
@@ -429,22 +420,22 @@ def _chunks(items: Iterable[ProductReportData], size: int) -> Iterator[list[Prod
 
 def build_product_reports(
     items: Iterable[ProductReportData],
-    output_dir: str | os.PathLike[str],
+    artifact_root: str | os.PathLike[str],
     workers: int = 2,
     *,
     renderer: Renderer = "vector",
     chunk_size: int = 25,
     raise_on_error: bool = True,
 ) -> list[tuple[str, Path, int]]:
-    """Build one PDF per product in a process pool; return (sku, path, pages) in input order.
+    """Build one PDF per product in a process pool, each at ``artifacts.product_report_path``
+    under ``artifact_root``; return (sku, path, pages) in input order.
 
     Items are consumed lazily in chunks, with at most 2 chunks per worker in flight, so a
     generator over thousands of products never sits in memory at once. workers <= 1 builds in
     this process. A product that fails does not stop the others; with raise_on_error a
     ReportBuildError naming the failed SKUs is raised at the end (its .results holds the rest).
     """
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    root = str(ArtifactStore(artifact_root).root)
     started = time.perf_counter()
     results: list[tuple[str, Path, int]] = []
     failures: dict[str, str] = {}
@@ -459,14 +450,14 @@ def build_product_reports(
 
     if workers <= 1:
         for chunk in _chunks(items, chunk_size):
-            collect(_build_chunk(chunk, str(out), renderer))
+            collect(_build_chunk(chunk, root, renderer))
     else:
         # spawn: safe inside a multi-threaded host process (Dagster), same on every OS.
         context = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             pending: list[cf.Future[Any]] = []
             for chunk in _chunks(items, chunk_size):
-                pending.append(pool.submit(_build_chunk, chunk, str(out), renderer))
+                pending.append(pool.submit(_build_chunk, chunk, root, renderer))
                 while len(pending) >= workers * 2:
                     collect(pending.pop(0).result())
             for future in pending:

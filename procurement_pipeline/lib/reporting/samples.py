@@ -72,10 +72,13 @@ def sample_product(
     source = np.where(rng.random(days) < 0.08, "interpolated", "observed")
     source[-1] = "observed"
     history = pd.DataFrame({"day": day_index.date, "price": price.round(2), "value_source": source})
-    gap = history.iloc[40:55]
+    # 15 days without a price, shown by the synthetic filler, which (as the asset writes it)
+    # covers the whole window.
+    gap = history.index[40:55]
     synthetic = pd.DataFrame(
-        {"day": gap["day"].to_numpy(), "price": (gap["price"] * rng.uniform(0.97, 1.03)).round(2)}
+        {"day": history["day"], "price": (history["price"] * rng.uniform(0.97, 1.03)).round(2)}
     )
+    history = history.drop(gap).reset_index(drop=True)
     name = f"{NAMES[index % len(NAMES)]} nº {index}"
     offers_frame = pd.DataFrame(
         {

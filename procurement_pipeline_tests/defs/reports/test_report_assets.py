@@ -28,6 +28,7 @@ from procurement_pipeline.lib.reporting.formatting import (
     format_pct,
     format_pct_points,
 )
+from procurement_pipeline.lib.reporting.model import SYNTHETIC_LABEL, synthetic_on_gap_days
 from procurement_pipeline.lib.warehouse import create_warehouse_engine
 from procurement_pipeline.lib.warehouse.forecasts import latest_global_model, load_registry
 from procurement_pipeline.lib.warehouse.reports import (
@@ -111,7 +112,9 @@ def test_product_reports_one_run_for_a_range(seeded):
             assert format_pct(m["coverage_80"]) in first
             assert format_brl(data[sku].last_price) in first
             assert "Últimas ofertas coletadas" in first
-            assert "Histórico sintético" in first  # the synthetic line is drawn
+            # The synthetic filler is drawn (and named in the legend) only on gap days.
+            gap_days = synthetic_on_gap_days(data[sku].synthetic_history, data[sku].history["day"])
+            assert (SYNTHETIC_LABEL in first) == (not gap_days.empty)
     assert meta["pages_total"] == total_pages
     assert not list((seeded.artifact_root / "reports/products").glob("*.tmp"))
 

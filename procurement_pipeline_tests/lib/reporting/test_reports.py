@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
+from procurement_pipeline.lib import artifacts
 from procurement_pipeline.lib.reporting import (
     ReportBuildError,
     build_catalog_report,
@@ -12,7 +13,6 @@ from procurement_pipeline.lib.reporting import (
     build_product_report,
     build_product_reports,
     expected_move,
-    product_report_filename,
     summarize_catalog,
 )
 from procurement_pipeline.lib.reporting.formatting import (
@@ -22,6 +22,7 @@ from procurement_pipeline.lib.reporting.formatting import (
     format_pct,
     format_pct_points,
 )
+from procurement_pipeline.lib.reporting.model import SYNTHETIC_LABEL
 from procurement_pipeline.lib.reporting.samples import (
     sample_catalog,
     sample_global,
@@ -55,7 +56,7 @@ def test_product_report_contents(tmp_path):
     assert format_number(m["mase_naive"], 2) in first
     assert format_pct_points(m["mape"]) in first
     assert "Ingênuo" in first and "Sazonal ingênuo" in first
-    assert "Histórico sintético" in first and "Intervalo 80%" in first
+    assert SYNTHETIC_LABEL in first and "Intervalo 80%" in first
     assert f"Janela de treino: {format_date_br(data.train_start)}" in first
     assert format_brl(data.last_price) in first
     assert "Distribuidora Açaí" in first or "Ferragens Conceição" in first
@@ -183,9 +184,9 @@ def test_build_product_reports(tmp_path, workers):
     assert [sku for sku, _, _ in results] == [d.sku for d in items]
     assert [pages for _, _, pages in results] == [2, 2, 1, 2, 2]
     for sku, path, pages in results:
-        assert path.name == product_report_filename(sku)
+        assert path == tmp_path / artifacts.product_report_path(sku)
         assert len(PdfReader(str(path)).pages) == pages
-    assert no_temp_files(tmp_path)
+    assert no_temp_files(tmp_path / artifacts.PRODUCT_REPORTS)
 
 
 def test_failed_build_leaves_nothing_and_names_the_sku(tmp_path):
@@ -199,12 +200,6 @@ def test_failed_build_leaves_nothing_and_names_the_sku(tmp_path):
         build_product_reports([sample_product(0), bad], tmp_path / "out", workers=1)
     assert list(info.value.failures) == [bad.sku]
     assert [sku for sku, _, _ in info.value.results] == ["SKU-00000"]
-
-
-def test_filenames_are_safe_and_distinct():
-    assert product_report_filename("SKU-1") == "SKU-1.pdf"
-    a, b = product_report_filename("A/B"), product_report_filename("A:B")
-    assert "/" not in a and a != b
 
 
 def test_catalog_product_section_is_one_page_even_with_a_long_reason(tmp_path):
