@@ -1,5 +1,6 @@
-"""A Prophet model per product (batched over the `products` partitions), the unpartitioned
-forecasts table everything downstream reads, and the catalog-wide price index model."""
+"""A forecast model per product, chosen among candidates (batched over the `products`
+partitions), the unpartitioned forecasts table everything downstream reads, and the
+catalog-wide price index model."""
 
 import os
 import time
@@ -65,9 +66,11 @@ def training_items(history: pd.DataFrame, skus: list[str]):
     code_version=CODE_VERSION,
     group_name="forecasting",
     kinds={"prophet", "sql"},
-    description="Per product: Prophet on log prices judged on the last 30 days held out against "
-    "naive and seasonal-naive baselines, refit on the whole history, 30-day forecast with an "
-    "80% interval, model JSON in the artifact store under the run's own name, registry row "
+    description="Per product: the candidate model (last price, price steps, damped drift, "
+    "Prophet) that forecast the product's own past best (rolling monthly origins), judged on "
+    "the last 30 days held out against naive and seasonal-naive baselines, refit on the whole "
+    "history, 30-day forecast with an 80% interval, model JSON in the artifact store under the "
+    "run's own name, registry row with the model served and its validation scores "
     "(pointing to it from its commit on) and forecast rows in the warehouse; superseded and "
     "leftover model files removed. Products with too little real history are skipped with "
     "the reason.",
@@ -108,7 +111,7 @@ def product_price_models(
     summary = summarize_training(results)
     for sku, reason in list(summary["failed_reasons"].items())[:10]:
         context.log.warning(f"{sku}: training failed: {reason}")
-    json_keys = ("skipped_reasons", "failed_reasons", "slowest_products")
+    json_keys = ("skipped_reasons", "failed_reasons", "slowest_products", "models_served")
     return dg.MaterializeResult(
         metadata={
             **{k: dg.MetadataValue.json(v) if k in json_keys else v for k, v in summary.items()},

@@ -1,4 +1,5 @@
-"""Price forecasting: Prophet on log prices, judged against naive baselines (no Dagster here)."""
+"""Price forecasting: per series, the candidate (naive, price steps, damped drift, Prophet) that
+validates best on its own past, judged against naive baselines (no Dagster here)."""
 
 from procurement_pipeline.lib.forecasting.global_index import (
     GLOBAL_KEY,
@@ -20,6 +21,8 @@ from procurement_pipeline.lib.forecasting.model import (
     prepare_history,
     quiet_stan_logging,
 )
+from procurement_pipeline.lib.forecasting.selection import CandidateFits, select, serve
+from procurement_pipeline.lib.forecasting.served import ServedModel, forecast
 from procurement_pipeline.lib.forecasting.settings import CODE_VERSION, ModelSettings
 from procurement_pipeline.lib.forecasting.training import (
     FORECAST_COLUMNS,
@@ -33,6 +36,11 @@ from procurement_pipeline.lib.forecasting.training import (
 
 __all__ = [
     "CODE_VERSION",
+    "CandidateFits",
+    "ServedModel",
+    "forecast",
+    "select",
+    "serve",
     "FORECAST_COLUMNS",
     "GLOBAL_KEY",
     "HOLDOUT_COLUMNS",

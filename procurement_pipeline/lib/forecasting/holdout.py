@@ -11,12 +11,15 @@ the two baselines computed here on the same held-out days:
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from procurement_pipeline.lib.forecasting.model import fit_model, forecast_dates, prepare_history
+from procurement_pipeline.lib.forecasting.model import prepare_history
+from procurement_pipeline.lib.forecasting.selection import CandidateFits, serve
+from procurement_pipeline.lib.forecasting.served import ServedModel, forecast
 from procurement_pipeline.lib.forecasting.settings import ModelSettings
 
 HOLDOUT_COLUMNS = ["ds", "y", "yhat", "yhat_lower", "yhat_upper", "naive", "seasonal_naive"]
@@ -72,7 +75,8 @@ def holdout_forecast(
     *,
     work_dir: str | Path | None = None,
 ) -> pd.DataFrame:
-    """Fit on the history minus its last ``horizon`` days and forecast those days.
+    """The served model (chosen and fitted on the history minus its last ``horizon`` days)
+    forecasts those days.
 
     Returns one row per observed held-out day with columns ds, y, yhat, yhat_lower, yhat_upper,
     naive, seasonal_naive (empty when the history is too short to hold anything out).
@@ -90,13 +94,26 @@ def holdout_from_prepared(
     work_dir: str | Path | None = None,
 ) -> pd.DataFrame:
     """:func:`holdout_forecast` on a frame that already went through ``prepare_history``."""
-    train, test = split_holdout(df, horizon, settings.min_train_days)
+    settings = dataclasses.replace(settings, horizon=horizon)
+    frame, _ = served_holdout(CandidateFits(df, settings, work_dir))
+    return frame
+
+
+def served_holdout(fits: CandidateFits) -> tuple[pd.DataFrame, ServedModel | None]:
+    """The holdout frame of the model chosen and fitted on the history before the holdout
+    (``split_holdout``), and that model (None when nothing can be held out)."""
+    settings = fits.settings
+    df = fits.df
+    train, test = split_holdout(df, settings.horizon, settings.min_train_days)
     if test.empty:
-        return empty_holdout()
-    model = fit_model(train, settings, work_dir=work_dir)
-    fc = forecast_dates(model, test["ds"], settings)
+        return empty_holdout(), None
+    # The split's own cutoff: validation cutoffs a month apart from it are the whole
+    # history's too, so their fits serve both choices.
+    cutoff = max(df["ds"].iloc[-1] - pd.Timedelta(days=settings.horizon), train["ds"].iloc[-1])
+    model = serve(fits, cutoff)
+    fc = forecast(model, test["ds"], settings)
     naive, seasonal = naive_baselines(train, test["ds"])
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "ds": test["ds"].astype("datetime64[ns]").to_numpy(),
             "y": test["y"].to_numpy(dtype=float),
@@ -107,3 +124,4 @@ def holdout_from_prepared(
             "seasonal_naive": seasonal,
         }
     )
+    return frame, model

@@ -548,12 +548,18 @@ def _empirical_bounds(
     return -np.maximum.accumulate(-lower), np.maximum.accumulate(upper)
 
 
-def forecast_dates(model, dates, settings: ModelSettings) -> pd.DataFrame:
+def forecast_dates(
+    model, dates, settings: ModelSettings, anchor: tuple[pd.Timestamp, float] | None = None
+) -> pd.DataFrame:
     """Forecast (ds, yhat, yhat_lower, yhat_upper) for dates after the model's history.
 
     On the model scale: Prophet's path, plus the last in-sample residual decayed by phi**h
     (settings.level_correction), with intervals from in-sample h-step errors (or Prophet's
     sampled intervals). Back-transformed with exp when the model is on the log scale.
+
+    ``anchor`` = (day, price) re-anchors the forecast on a newer observation without
+    refitting: the residual is that price's against Prophet's path on that day, and h counts
+    from that day (the intervals still come from the training history's errors).
     """
     ds = _datetimes(dates)
     if len(ds) == 0:
@@ -565,6 +571,14 @@ def forecast_dates(model, dates, settings: ModelSettings) -> pd.DataFrame:
         )
     start, grid = _residual_grid(model)
     last_day = start + pd.Timedelta(days=len(grid) - 1)
+    residual = grid[-1]
+    if anchor is not None:
+        anchor_day = pd.Timestamp(anchor[0]).normalize()
+        if anchor_day < last_day:
+            raise ValueError("the anchor must not come before the model's training history")
+        value = np.log(float(anchor[1])) if settings.log_scale else float(anchor[1])
+        residual = value - predict_log(model, np.array([anchor_day.to_datetime64()]))[0]
+        last_day = anchor_day
     h = (ds - last_day.to_datetime64()) // np.timedelta64(1, "D")
     if (h < 1).any():
         raise ValueError("forecast dates must come after the model's training history")
@@ -574,7 +588,7 @@ def forecast_dates(model, dates, settings: ModelSettings) -> pd.DataFrame:
         phi = 1.0
     else:
         phi = 0.0
-    correction = grid[-1] * phi**h
+    correction = residual * phi**h
     base = predict_log(model, ds)
     yhat = base + correction
     if settings.interval_method == "prophet":

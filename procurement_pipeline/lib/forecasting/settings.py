@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 # Bump whenever the model code or the defaults change: registry rows with another version are
 # stale and get retrained.
-CODE_VERSION = "forecast-2026.1"
+CODE_VERSION = "forecast-2026.2"
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,30 @@ class ModelSettings:
     # Multiplies the empirical interval half-widths (in-sample errors are a little optimistic).
     interval_scale: float = 1.1
 
+    # Model choice per series (selection.py): every candidate forecasts the 30 days after each
+    # of the last ``validation_origins`` monthly cutoffs of the series' own past (expanding
+    # window); the lowest pooled MAE wins, a non-naive one only if it beats naive's by
+    # ``selection_margin`` (weak evidence keeps the last price). Chosen on the older origins
+    # of the real-price development set (benchmarks/FORECAST_TUNING.md, "Real prices").
+    candidates: tuple[str, ...] = ("naive", "steps", "drift", "prophet")
+    validation_origins: int = 3
+    selection_margin: float = 0.1
+    # Prophet is a candidate only where the weekday explains day-to-day changes (F statistic
+    # of weekday means, candidates.weekly_evidence; 4 is p < 0.001 for 6 and 100+ degrees of
+    # freedom): elsewhere it costs fits and adds only noise to the naive level.
+    prophet_min_weekly_f: float = 4.0
+    # Used when the history is too short for any validation origin.
+    fallback_model: str = "naive"
+    # The numpy candidates (candidates.py): the window of past changes the "steps" median
+    # comes from, the window of the intervals' spread, the drift's window and its daily
+    # damping factor (0.9: the trend of the last two months, fading within about 10 days).
+    steps_window_days: int = 60
+    interval_window_days: int = 180
+    drift_window_days: int = 60
+    damping: float = 0.9
+    # Multiplies the numpy candidates' interval spreads.
+    change_interval_scale: float = 1.0
+
     def __post_init__(self) -> None:
         if self.min_train_days < 2:
             raise ValueError("min_train_days must be at least 2")
@@ -75,6 +99,16 @@ class ModelSettings:
             raise ValueError("interval_width must be between 0 and 1")
         if self.interval_method == "prophet" and self.uncertainty_samples <= 0:
             raise ValueError("interval_method 'prophet' needs uncertainty_samples > 0")
+        known = {"naive", "steps", "drift", "prophet"}
+        unknown = sorted(set(self.candidates) - known)
+        if unknown or not self.candidates:
+            raise ValueError(f"unknown or no candidate models: {unknown}")
+        if self.fallback_model not in self.candidates:
+            raise ValueError("fallback_model must be one of the candidates")
+        if self.validation_origins < 1:
+            raise ValueError("validation_origins must be at least 1")
+        if not 0 < self.damping <= 1:
+            raise ValueError("damping must be in (0, 1]")
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-serialisable view, e.g. for model metadata."""

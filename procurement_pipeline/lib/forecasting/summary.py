@@ -30,6 +30,7 @@ def summarize_training(results: Sequence[TrainingResult], slowest: int = 5) -> d
             else None
         )
 
+    models = Counter(r.model_name or "unknown" for r in trained)
     # "only 12 days of history; 30 needed" and "only 9 days…" are one reason.
     skip_reasons = Counter(re.sub(r"\d+", "N", r.reason or "unknown") for r in skipped)
     return {
@@ -39,6 +40,8 @@ def summarize_training(results: Sequence[TrainingResult], slowest: int = 5) -> d
         "failed": len(failed),
         "skipped_reasons": dict(skip_reasons.most_common()),
         "failed_reasons": {r.sku: r.reason for r in failed[:20]},
+        "models_served": dict(models.most_common()),
+        "median_validation_mase_naive": _median(metric("validation_mase_naive")),
         "median_mase_naive": _median(metric("mase_naive")),
         "median_mase_seasonal_naive": _median(metric("mase_seasonal_naive")),
         "median_mape_pct": _median(metric("mape")),

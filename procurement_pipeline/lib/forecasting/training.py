@@ -41,14 +41,17 @@ from typing import Any
 import pandas as pd
 
 from procurement_pipeline.lib.artifacts import create_temp_beside
-from procurement_pipeline.lib.forecasting.holdout import empty_holdout, holdout_from_prepared
+from procurement_pipeline.lib.forecasting.holdout import empty_holdout, served_holdout
 from procurement_pipeline.lib.forecasting.metrics import evaluate
-from procurement_pipeline.lib.forecasting.model import (
-    fit_model,
-    forecast_dates,
+from procurement_pipeline.lib.forecasting.model import prepare_history, quiet_stan_logging
+from procurement_pipeline.lib.forecasting.selection import CandidateFits, serve
+from procurement_pipeline.lib.forecasting.served import (
+    ServedModel,
+    forecast,
+    from_json,
     future_dates,
-    prepare_history,
-    quiet_stan_logging,
+    history_anchor,
+    to_json,
 )
 from procurement_pipeline.lib.forecasting.settings import CODE_VERSION, ModelSettings
 
@@ -80,6 +83,10 @@ class TrainingResult:
     holdout: pd.DataFrame = field(default_factory=empty_holdout)
     forecast: pd.DataFrame = field(default_factory=empty_forecast)
     model_json: str | None = None
+    # The served candidate (ModelSettings.candidates) and its validation record: cutoffs,
+    # days scored, every candidate's score vs naive, and the holdout's own choice.
+    model_name: str | None = None
+    validation: dict[str, Any] = field(default_factory=dict)
     duration_s: float = 0.0
     code_version: str = CODE_VERSION
 
@@ -100,9 +107,9 @@ def _fit_and_forecast(
     *,
     points: int | None = None,
 ) -> TrainingResult:
-    """Shared path for products and the global index: holdout, metrics, refit, forecast."""
-    from prophet.serialize import model_to_json
-
+    """Shared path for products and the global index: the model chosen on the history before
+    the holdout is scored on the holdout (metrics), then the model chosen on the whole history
+    is served (forecast, model file). See ``selection`` for the choice."""
     t0 = time.perf_counter()
     result = TrainingResult(sku=key, status="failed")
     try:
@@ -117,12 +124,22 @@ def _fit_and_forecast(
                 f"only {result.points} days of history; {settings.min_history_days} needed"
             )
             return result
-        result.holdout = holdout_from_prepared(df, settings.horizon, settings, work_dir=work_dir)
+        fits = CandidateFits(df, settings, work_dir)
+        result.holdout, holdout_model = served_holdout(fits)
         result.metrics = evaluate(result.holdout)
         result.holdout_days = len(result.holdout)
-        model = fit_model(df, settings, work_dir=work_dir)
-        result.forecast = forecast_dates(model, future_dates(model, settings.horizon), settings)
-        result.model_json = model_to_json(model)
+        model = serve(fits)
+        result.model_name = model.name
+        result.validation = {
+            **model.validation,
+            "holdout_model": None if holdout_model is None else holdout_model.name,
+        }
+        result.metrics["model"] = model.name
+        result.metrics["validation_mase_naive"] = model.validation["scores"].get(model.name)
+        result.forecast = forecast(
+            model, future_dates(model.anchor_day, settings.horizon), settings
+        )
+        result.model_json = to_json(model)
         result.status = "trained"
     except Exception as exc:  # a batch must go on; the reason goes to the registry
         result.status = "failed"
@@ -158,10 +175,20 @@ def _safe_real_points(history_df: pd.DataFrame) -> int | None:
         return None
 
 
-def forecast_from_model(model, settings: ModelSettings | None = None, horizon: int | None = None):
-    """The forecast a (loaded) model makes after its training history."""
+def forecast_from_model(
+    model: ServedModel,
+    settings: ModelSettings | None = None,
+    horizon: int | None = None,
+    *,
+    history: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The forecast a (loaded) model makes for the ``horizon`` days after its training
+    history, or - given a newer ``history`` (ds, y) - after that history's last observed day,
+    re-anchored on its last price without refitting."""
     settings = settings or ModelSettings()
-    return forecast_dates(model, future_dates(model, horizon or settings.horizon), settings)
+    horizon = horizon or settings.horizon
+    start = model.anchor_day if history is None else history_anchor(history)[0]
+    return forecast(model, future_dates(start, horizon), settings, history=history)
 
 
 def save_model_atomic(model_json: str, path: str | Path) -> Path:
@@ -187,11 +214,9 @@ def save_model_atomic(model_json: str, path: str | Path) -> Path:
     return path
 
 
-def load_model(path: str | Path):
-    """A Prophet model from its JSON artifact."""
-    from prophet.serialize import model_from_json
-
-    return model_from_json(Path(path).read_text(encoding="utf-8"))
+def load_model(path: str | Path) -> ServedModel:
+    """A served model from its JSON artifact."""
+    return from_json(Path(path).read_text(encoding="utf-8"))
 
 
 # --- parallel training -------------------------------------------------------------------------

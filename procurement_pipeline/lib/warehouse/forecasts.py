@@ -77,6 +77,15 @@ def json_safe(metrics: Mapping[str, Any]) -> dict[str, Any]:
     return safe
 
 
+def _json_value(value: Any) -> Any:
+    """A nested dict/list as JSON allows: numpy scalars to Python, NaN/inf to None."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    return json_safe({"v": value})["v"]
+
+
 def forecast_rows(result: TrainingResult, generated_at: datetime) -> list[dict[str, Any]]:
     """The holdout days (with actuals and baselines) and the future days of one result."""
     rows: list[dict[str, Any]] = []
@@ -166,6 +175,8 @@ def store_product_results(
             "sku": r.sku,
             **registry_row(r, trained_at, artifact_paths.get(r.sku)),
             "history_fingerprint": fingerprints.get(r.sku),
+            "model_name": r.model_name,
+            "validation": _json_value(r.validation) if r.validation else None,
         }
         for r in results
     ]

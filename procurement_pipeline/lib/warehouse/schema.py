@@ -182,6 +182,10 @@ model_registry = Table(
     Column("duration_s", Double, nullable=True),
     # lib.history.fingerprint of the series the model was trained on (NULL: no history).
     Column("history_fingerprint", String(64), nullable=True),
+    # The candidate served (lib.forecasting.selection) and its validation record: cutoffs,
+    # days scored, each candidate's pooled MAE / naive's, the holdout's own choice.
+    Column("model_name", String(32), nullable=True),
+    Column("validation", JSON, nullable=True),
     Index(None, "status"),
     **MYSQL_TABLE,
 )

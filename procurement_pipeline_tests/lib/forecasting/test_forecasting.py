@@ -159,7 +159,9 @@ def test_fast_predict_matches_prophet_predict():
 
 def test_train_save_load_round_trip(tmp_path):
     hist = _series(150, missing=0.05)
-    result = train_product_model("SKU-3", hist)
+    # Prophet alone: its file round trip (the other candidates': test_selection.py).
+    settings = ModelSettings(candidates=("prophet",), fallback_model="prophet")
+    result = train_product_model("SKU-3", hist, settings)
     assert result.status == "trained", result.reason
     in_last_30 = hist["ds"] > hist["ds"].max() - pd.Timedelta(days=30)
     assert result.holdout_days == len(result.holdout) == int(in_last_30.sum())
@@ -172,12 +174,13 @@ def test_train_save_load_round_trip(tmp_path):
     path = save_model_atomic(result.model_json, tmp_path / "models" / "SKU-3.json")
     assert [p.name for p in path.parent.iterdir()] == ["SKU-3.json"]
     loaded = load_model(path)
-    again = forecast_from_model(loaded)
+    again = forecast_from_model(loaded, settings)
     pd.testing.assert_frame_equal(again, result.forecast)
     # A plain Prophet (as loaded) rebuilds the component matrix with pandas and checks it
     # against the one stored at fit time (built by our numpy override): predict must agree.
     future = pd.DataFrame({"ds": result.forecast["ds"]})
-    assert np.allclose(loaded.predict(future)["yhat"], predict_log(loaded, future["ds"]))
+    prophet = loaded.prophet
+    assert np.allclose(prophet.predict(future)["yhat"], predict_log(prophet, future["ds"]))
 
 
 def test_component_matrix_override_matches_prophet():

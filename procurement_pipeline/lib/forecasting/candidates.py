@@ -1,0 +1,174 @@
+"""The cheap candidate models (numpy only): each is a path of log-price offsets from the last
+observed price, with an 80 % interval, for horizons h = 1..max_h days.
+
+Why these (measured on real price series, ``benchmarks/forecast_real.py``): a month ahead most
+prices behave like random walks, and marketplace prices move in steps (a price holds for
+weeks, then jumps, mostly up under inflation). Over a month the error that counts is the
+absolute error, whose best forecast is the *median* of what can happen, not the mean:
+
+- ``naive``: the last price carried forward (the reference every model is judged against);
+- ``steps``: the median of the series' own past h-day log changes (pairs of observed days
+  ``h`` apart in the last ``steps_window_days``). A price that mostly holds gets a zero median
+  change over short horizons (the naive level, exactly) and the typical step over longer
+  ones, where a step usually came within h days;
+- ``drift``: the average daily log change over the last ``drift_window_days`` days, continued
+  and damped (factor ``damping`` per day: a trend fades rather than runs on for a month);
+- Prophet (``model.py``) is the fourth candidate, the only one that sees weekly patterns.
+
+Every numpy candidate's interval is the spread (10 %/90 % quantiles around the median) of the
+past h-day changes in the last ``interval_window_days``, centred on the candidate's own path
+and scaled by ``change_interval_scale``; horizons with too few pairs extrapolate like a random walk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from procurement_pipeline.lib.forecasting.model import _linear_quantile
+from procurement_pipeline.lib.forecasting.settings import ModelSettings
+
+# Fewer (t, t + h) pairs of observed days than this and horizon h is extrapolated.
+MIN_CHANGE_PAIRS = 8
+NUMPY_CANDIDATES = ("naive", "steps", "drift")
+
+
+@dataclass(frozen=True)
+class DailyGrid:
+    """Log prices on the calendar-day grid of a history: NaN on days without a price."""
+
+    start: np.datetime64  # first day (datetime64[D])
+    values: np.ndarray
+
+    @property
+    def last_day(self) -> np.datetime64:
+        return self.start + np.timedelta64(len(self.values) - 1, "D")
+
+    @property
+    def last_value(self) -> float:
+        return float(self.values[-1])
+
+
+def daily_grid(prepared: pd.DataFrame) -> DailyGrid:
+    """The grid of a prepared ds/y frame (sorted unique days, positive prices)."""
+    days = prepared["ds"].to_numpy().astype("datetime64[D]")
+    pos = (days - days[0]).astype(np.int64)
+    values = np.full(int(pos[-1]) + 1, np.nan)
+    values[pos] = np.log(prepared["y"].to_numpy(dtype=float))
+    return DailyGrid(days[0], values)
+
+
+def change_quantiles(grid: DailyGrid, window_days: int, max_h: int, probs) -> np.ndarray:
+    """Quantiles (rows: ``probs``) of the log changes between observed days h apart, for
+    h = 1..max_h (columns), over pairs whose later day falls in the last ``window_days``.
+
+    Horizons with fewer than MIN_CHANGE_PAIRS pairs continue from the last horizon that had
+    enough: the median linearly (a drift per day), the spread like a random walk (sqrt h).
+    With no horizon at all: zero change and zero spread.
+    """
+    probs = np.asarray(probs, dtype=float)
+    values = grid.values
+    n = len(values)
+    out = np.zeros((len(probs), max_h))
+    later_start = max(0, n - window_days)
+    hs = np.arange(1, min(max_h, n - 1) + 1)
+    if not len(hs):
+        return out
+    # Row h-1: values[t] - values[t - h] for the later days t of the window (NaN if either
+    # day has no price, or t - h is before the series); all horizons at once.
+    later = np.arange(later_start, n)
+    earlier = later[None, :] - hs[:, None]
+    diff = values[later][None, :] - values[np.maximum(earlier, 0)]
+    diff[earlier < 0] = np.nan
+    counts = np.count_nonzero(~np.isnan(diff), axis=1)
+    short = np.flatnonzero(counts < MIN_CHANGE_PAIRS)
+    last_ok = int(short[0]) if len(short) else len(hs)
+    if last_ok == 0:
+        return out
+    ordered = np.sort(diff[:last_ok], axis=1)  # NaN sort last
+    for row, q in enumerate(probs):
+        out[row, :last_ok] = _linear_quantile(ordered, counts[:last_ok], q)
+    if last_ok < max_h:
+        ref = out[:, last_ok - 1]
+        mid = ref[np.argmin(np.abs(probs - 0.5))]
+        h = np.arange(last_ok + 1, max_h + 1, dtype=float)
+        out[:, last_ok:] = mid * h / last_ok + (ref - mid)[:, None] * np.sqrt(h / last_ok)
+    return out
+
+
+@dataclass(frozen=True)
+class Offsets:
+    """Log offsets from the anchor (last observed) price for h = 1..len: center, lower, upper."""
+
+    center: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    def as_lists(self) -> list[list[float]]:
+        return [self.center.tolist(), self.lower.tolist(), self.upper.tolist()]
+
+    @classmethod
+    def from_lists(cls, rows) -> Offsets:
+        center, lower, upper = (np.asarray(r, dtype=float) for r in rows)
+        return cls(center, lower, upper)
+
+
+def _drift_slope(grid: DailyGrid, window_days: int) -> float:
+    """Mean daily log change over (up to) the last ``window_days`` days, between observed
+    days: the last price against the first observed one in the window."""
+    values = grid.values
+    n = len(values)
+    start = max(0, n - 1 - window_days)
+    seen = np.flatnonzero(~np.isnan(values[start:]))
+    if len(seen) < 2:
+        return 0.0
+    first = start + int(seen[0])
+    span = n - 1 - first
+    return float((values[-1] - values[first]) / span) if span > 0 else 0.0
+
+
+def numpy_offsets(grid: DailyGrid, settings: ModelSettings, max_h: int) -> dict[str, Offsets]:
+    """The offsets path of every numpy candidate (see the module docstring)."""
+    (mid,) = change_quantiles(grid, settings.steps_window_days, max_h, (0.5,))
+    # The spread needs more pairs than the median: its own, longer window.
+    lo, center, hi = change_quantiles(grid, settings.interval_window_days, max_h, (0.1, 0.5, 0.9))
+    scale = settings.change_interval_scale
+    # Uncertainty never shrinks with the horizon.
+    spread_lo = -np.maximum.accumulate(-np.minimum(lo - center, 0.0) * scale)
+    spread_hi = np.maximum.accumulate(np.maximum(hi - center, 0.0) * scale)
+    h = np.arange(1, max_h + 1, dtype=float)
+    phi = settings.damping
+    damped = h if phi >= 1 else phi * (1 - phi**h) / (1 - phi)
+    centers = {
+        "naive": np.zeros(max_h),
+        "steps": mid,
+        "drift": _drift_slope(grid, settings.drift_window_days) * damped,
+    }
+    return {
+        name: Offsets(center, center + spread_lo, center + spread_hi)
+        for name, center in centers.items()
+    }
+
+
+def weekly_evidence(grid: DailyGrid) -> float:
+    """F statistic of the weekday means of day-to-day log changes (consecutive observed days):
+    about 1 when the weekday does not matter, large for a weekly pattern. 0 with too few
+    changes to tell."""
+    values = grid.values
+    diff = values[1:] - values[:-1]
+    weekday = (np.arange(1, len(values)) + int(grid.start.astype(np.int64)) + 3) % 7
+    ok = ~np.isnan(diff)
+    diff, weekday = diff[ok], weekday[ok]
+    n = len(diff)
+    counts = np.bincount(weekday, minlength=7)
+    groups = int((counts > 0).sum())
+    if n < 21 or groups < 2:
+        return 0.0
+    means = np.bincount(weekday, weights=diff, minlength=7) / np.maximum(counts, 1)
+    between = float(np.sum(counts * (means - diff.mean()) ** 2)) / (groups - 1)
+    within = float(np.sum((diff - means[weekday]) ** 2)) / (n - groups)
+    if within <= 0:
+        return 0.0 if between <= 0 else float("inf")
+    return between / within
