@@ -33,6 +33,7 @@ from procurement_pipeline.lib.reporting.formatting import (
     is_missing,
 )
 from procurement_pipeline.lib.reporting.model import expected_move
+from procurement_pipeline.lib.reporting.model_choice import model_sentence
 from procurement_pipeline.lib.reporting.purchases import sort_recommendations
 from procurement_pipeline.lib.warehouse import display_url
 from procurement_pipeline.lib.warehouse.dashboard import filter_products, product_newest_real
@@ -218,7 +219,7 @@ def _metrics_table(metrics: dict[str, Any]) -> pd.DataFrame:
             "Sim" if metrics.get("beats_seasonal_naive") else "Não",
         ),
     ]
-    return pd.DataFrame(rows, columns=["Métrica", "Prophet", "Ingênuo", "Ingênuo sazonal"])
+    return pd.DataFrame(rows, columns=["Métrica", "Modelo", "Ingênuo", "Ingênuo sazonal"])
 
 
 def _beats_message(metrics: dict[str, Any]) -> None:
@@ -363,6 +364,7 @@ def product_view(url: str) -> None:
             f"{format_int(metrics.get('holdout_days', registry.get('holdout_days')))} dias de "
             f"holdout · treinado em {format_datetime_br(registry['trained_at'])} UTC"
         )
+        st.markdown(md(model_sentence(metrics)))
         left, right = st.columns([3, 2])
         left.dataframe(_metrics_table(metrics), hide_index=True, width="stretch")
         with right:

@@ -77,14 +77,15 @@ def test_selecting_a_product_changes_what_is_shown(app):
     assert any("supera as duas linhas de base" in s for s in texts(at, "success"))
     # Holdout metrics beside the baselines.
     table = at.dataframe[0].value
-    assert list(table.columns) == ["Métrica", "Prophet", "Ingênuo", "Ingênuo sazonal"]
+    assert list(table.columns) == ["Métrica", "Modelo", "Ingênuo", "Ingênuo sazonal"]
     mae = table[table["Métrica"] == "MAE"].iloc[0]
-    assert (mae["Prophet"], mae["Ingênuo"], mae["Ingênuo sazonal"]) == (
+    assert (mae["Modelo"], mae["Ingênuo"], mae["Ingênuo sazonal"]) == (
         "R$ 3,21", "R$ 5,50", "R$ 6,20"
     )  # fmt: skip
     # Training date and data freshness.
     text = all_text(at)
     assert "holdout" in text and "treinado em" in text
+    assert "Modelo usado:" in text and "que o último preço" in text
     assert "observação real mais recente" in text
     # The chart: real solid, synthetic grey diamonds (dotted) and labelled, forecast and band.
     (spec,) = charts(at)

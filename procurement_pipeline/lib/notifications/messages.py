@@ -22,6 +22,7 @@ from procurement_pipeline.lib.reporting.formatting import (
     format_pct_points,
 )
 from procurement_pipeline.lib.reporting.model import CatalogSummary, ProductMove
+from procurement_pipeline.lib.reporting.model_choice import models_used_text, versus_naive
 
 MAX_ERROR_CHARS = 4000
 
@@ -99,6 +100,8 @@ def build_retraining_succeeded_message(
         ("Modelos treinados", format_int(summary.trained)),
         ("Produtos ignorados", format_int(summary.skipped)),
         ("Falhas no treinamento", format_int(summary.failed)),
+        ("Modelos usados", models_used_text(summary.models_used)),
+        ("Erro mediano no holdout", versus_naive(m.get("mase_naive"))),
         ("MASE mediano vs. ingênuo", format_number(m.get("mase_naive"), 2)),
         ("MASE mediano vs. sazonal ingênuo", format_number(m.get("mase_seasonal_naive"), 2)),
         ("MAPE mediano", format_pct_points(m.get("mape"))),

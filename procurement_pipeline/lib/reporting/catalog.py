@@ -31,6 +31,7 @@ from procurement_pipeline.lib.reporting.model import (
     ProductMove,
     ProductReportData,
 )
+from procurement_pipeline.lib.reporting.model_choice import models_used_text, versus_naive
 from procurement_pipeline.lib.reporting.product import Renderer, draw_product_page
 from procurement_pipeline.lib.reporting.purchases import PurchaseLine
 
@@ -182,6 +183,8 @@ def draw_summary(
             ["RMSE mediano (holdout)", format_brl(m.get("rmse"))],
             ["MAPE mediano (holdout)", format_pct_points(m.get("mape"))],
             ["Cobertura mediana do intervalo de 80%", format_pct(m.get("coverage_80"))],
+            ["Modelos usados", models_used_text(summary.models_used)],
+            ["Erro mediano no holdout", versus_naive(m.get("mase_naive"))],
             ["MASE mediano vs. ingênuo", format_number(m.get("mase_naive"), 2)],
             ["MASE mediano vs. sazonal ingênuo", format_number(m.get("mase_seasonal_naive"), 2)],
             ["Modelos que superam o ingênuo", format_pct(summary.share_beats_naive)],

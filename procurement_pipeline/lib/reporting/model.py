@@ -22,7 +22,15 @@ from procurement_pipeline.lib.forecasting.metrics import METRIC_KEYS as FORECAST
 
 METRIC_KEYS = FORECAST_METRIC_KEYS
 # Medians shown on the catalog summary.
-MEDIAN_METRIC_KEYS = ("mae", "rmse", "mape", "coverage_80", "mase_naive", "mase_seasonal_naive")
+MEDIAN_METRIC_KEYS = (
+    "mae",
+    "rmse",
+    "mape",
+    "coverage_80",
+    "mase_naive",
+    "mase_seasonal_naive",
+    "validation_mase_naive",
+)
 STATUSES = ("trained", "skipped", "failed")
 DEFAULT_PAGE_SELECTION = 50
 
@@ -195,6 +203,8 @@ class CatalogSummary:
     share_beats_naive: float | None
     share_beats_seasonal_naive: float | None
     moves: list[ProductMove]  # every trained product with a move, largest |move| first
+    # Trained products per model served (metrics["model"]: lib.forecasting.selection).
+    models_used: dict[str, int] = dataclasses.field(default_factory=dict)
     horizon_days: int = 30
     top_n: int = 10
     title: str = "Relatório do catálogo de compras"
@@ -262,6 +272,7 @@ def summarize_catalog(
                     )
                 )
     moves.sort(key=lambda m: (-abs(m.move), m.sku))
+    models_used = Counter(str(m.get("model") or "unknown") for m in metrics_rows)
     return CatalogSummary(
         generated_at=generated_at or dt.datetime.now(dt.UTC),
         products_total=sum(counts.values()),
@@ -274,6 +285,7 @@ def summarize_catalog(
         share_beats_naive=_share([r.get("beats_naive") for r in metrics_rows]),
         share_beats_seasonal_naive=_share([r.get("beats_seasonal_naive") for r in metrics_rows]),
         moves=moves,
+        models_used=dict(models_used.most_common()),
         horizon_days=horizon_days,
         top_n=top_n,
     )

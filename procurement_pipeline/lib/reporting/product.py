@@ -48,6 +48,7 @@ from procurement_pipeline.lib.reporting.formatting import (
     is_missing,
 )
 from procurement_pipeline.lib.reporting.model import ProductReportData, expected_move
+from procurement_pipeline.lib.reporting.model_choice import model_sentence
 
 Renderer = Literal["vector", "matplotlib"]
 STATUS_PT = {"trained": "treinado", "skipped": "ignorado", "failed": "falhou"}
@@ -251,6 +252,7 @@ def draw_product_page(
         )
     if trained:
         writer.heading("Avaliação no holdout: modelo vs. referências", size=10, space_before=2)
+        writer.paragraph(model_sentence(data.metrics), size=8.5, max_lines=2, gap=3)
         draw_metrics(writer, data.metrics)
     offers = _offer_rows(data.latest_offers)
     writer.heading("Últimas ofertas coletadas", size=10, space_before=4)
