@@ -137,6 +137,8 @@ RECOMMENDATION_COLUMNS = [
     "reorder_level",
     "trusted_model",
     "model_note",
+    # normal | low (no consumption history: the use is the one the minimum stock implies)
+    "confidence",
     "reason",
 ]
 OPPORTUNITY_COLUMNS = [
@@ -289,15 +291,24 @@ def stock_position(products_df: pd.DataFrame) -> Position:
 class ExpectedUse:
     daily: np.ndarray  # expected use per day (0 when unknown)
     std: np.ndarray  # its day-to-day standard deviation
+    measured: np.ndarray  # from a consumption history (False: implied by the minimum stock)
 
 
 def expected_use(consumption_df: pd.DataFrame, sku_index: pd.Index) -> ExpectedUse:
-    """``daily_mean`` / ``daily_std`` per product; products without a row use nothing."""
+    """``daily_mean`` / ``daily_std`` per product; products without a row use nothing. A
+    ``measured`` column (lib.consumption.use_for_advice) says which uses come from a
+    consumption history; without it every use does."""
     daily = _by_sku(sku_index, consumption_df, "daily_mean", 0.0)
     std = _by_sku(sku_index, consumption_df, "daily_std", 0.0)
+    if "measured" in consumption_df.columns:
+        flags = consumption_df.assign(measured=consumption_df["measured"].astype(float))
+        measured = _by_sku(sku_index, flags, "measured", 0.0) > 0
+    else:
+        measured = np.ones(len(sku_index), dtype=bool)
     return ExpectedUse(
         daily=np.nan_to_num(np.clip(daily, 0.0, None)),
         std=np.nan_to_num(np.clip(std, 0.0, None)),
+        measured=measured,
     )
 
 
@@ -630,7 +641,8 @@ def recommend(
     * ``products_df``: sku, name, category, unit, current_stock, minimum_stock,
       lead_time_days, reference_price; optional ``on_order`` (quantity ordered, not yet
       delivered) and ``active`` (inactive rows are left out).
-    * ``consumption_df``: sku, daily_mean, daily_std (missing products: no use).
+    * ``consumption_df``: sku, daily_mean, daily_std (missing products: no use); optional
+      ``measured`` (False: no consumption history, the advice says so with low confidence).
     * ``forecasts_df``: sku, ds, yhat, yhat_lower, yhat_upper (rows outside ``as_of + 1 ..
       as_of + horizon`` are ignored; with a ``kind`` column only ``"future"`` rows count).
     * ``models_df``: sku, status, beats_naive, beats_seasonal_naive.
@@ -737,6 +749,7 @@ def _frame(
                 deadline=dt.date.fromordinal(as_of.toordinal() + int(window.deadline[i])),
                 horizon_days=settings.horizon_days,
                 max_cover_days=settings.max_cover_days,
+                measured_use=bool(use.measured[i]),
             )
         )
         for i in range(n)
@@ -769,6 +782,7 @@ def _frame(
             "reorder_level": window.reorder_level,
             "trusted_model": outlook.trusted,
             "model_note": outlook.note,
+            "confidence": np.where(use.measured, "normal", "low").astype(object),
             "reason": np.array(reasons, dtype=object),
         },
         columns=RECOMMENDATION_COLUMNS,

@@ -53,6 +53,11 @@ NO_FORECAST_NOTE = (
     "Sem previsão de preço para os próximos dias: regra de estoque pelo preço de hoje."
 )
 REFERENCE_PRICE_NOTE = "sem cotação de mercado, vale o preço de referência do catálogo"
+# A product without a consumption history: the use is the one its minimum stock implies.
+NO_CONSUMPTION_HISTORY_NOTE = (
+    "Sem histórico de consumo: uso estimado pelo estoque mínimo e prazo de entrega, confiança "
+    "baixa."
+)
 FALLBACK_NOTES = {
     "not_beating_baselines": UNTRUSTED_MODEL_NOTE,
     "no_model": NO_MODEL_NOTE,
@@ -110,6 +115,7 @@ class AdviceFacts:
     deadline: dt.date
     horizon_days: int
     max_cover_days: float
+    measured_use: bool = True  # False: no consumption history (use implied by the minimum)
 
 
 def _opportunity_text(f: AdviceFacts, qty: str, price: str) -> str:
@@ -203,6 +209,8 @@ def reason_text(f: AdviceFacts) -> str:
     prefix = None if f.trusted else FALLBACK_NOTES.get(f.note)
     if prefix is not None:
         text = f"{prefix[:-1]} — {text[0].lower()}{text[1:]}"
+    if not f.measured_use:
+        text = f"{NO_CONSUMPTION_HISTORY_NOTE[:-1]} — {text[0].lower()}{text[1:]}"
     return text
 
 

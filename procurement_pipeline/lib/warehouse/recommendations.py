@@ -221,6 +221,7 @@ def _recommendation_record(row: dict[str, Any], generated_at: dt.datetime) -> di
         "reorder_level": rounded("reorder_level", 3) or 0.0,
         "trusted_model": bool(row["trusted_model"]),
         "model_note": str(row["model_note"])[:32],
+        "confidence": str(row.get("confidence") or "normal")[:8],
         "reason": str(row["reason"])[:1024],
         "generated_at": generated_at,
     }

@@ -362,6 +362,8 @@ purchase_recommendations = Table(
     Column("trusted_model", Boolean, nullable=False),
     # trusted | no_model | not_beating_baselines | no_forecast | reference_price
     Column("model_note", String(32), nullable=False),
+    # normal | low (no consumption history: the use is the one the minimum stock implies)
+    Column("confidence", String(8), nullable=False, server_default="normal"),
     Column("reason", String(1024), nullable=False),
     Column("generated_at", DateTime, nullable=False),
     Index(None, "sku"),
