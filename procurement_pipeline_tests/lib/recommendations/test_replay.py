@@ -7,9 +7,11 @@ import pytest
 from procurement_pipeline.lib.recommendations import RecommendationSettings, recommend
 from procurement_pipeline.lib.recommendations.replay import (
     RecentLevelForecaster,
+    ServedForecaster,
     _follow,
     daily_prices_from_observations,
     no_forecast,
+    price_matrix,
     replay,
 )
 
@@ -346,3 +348,33 @@ def test_per_product_dates_must_cover_every_product():
         replay(catalog, prices, consumption, {"P0": START}, END)
     with pytest.raises(ValueError, match="end must not be before start"):
         replay(catalog, prices, consumption, {"P0": START, "P1": END}, {"P0": END, "P1": START})
+
+
+def test_served_forecaster_trains_the_served_model_and_reanchors_between_trainings():
+    catalog, prices, _ = world(seed=2, products=2)
+    wide = price_matrix(prices, catalog["sku"].tolist(), END)
+    forecaster = ServedForecaster(refit_days=7)
+    day = wide.index.get_loc(pd.Timestamp(START))
+    first, models = forecaster(wide.iloc[: day + 1])
+    assert forecaster.fits == 2  # one training per product with prices
+    assert models.columns.tolist() == ["sku", "status", "beats_naive", "beats_seasonal_naive"]
+    assert set(models["status"]) == {"trained"}
+    assert (pd.to_datetime(first["ds"]) > pd.Timestamp(START)).all()
+    # Three days later: no retraining, the same models forecast from the newer history,
+    # anchored on its last observed price.
+    later = wide.iloc[: day + 4]
+    forecasts, _ = forecaster(later)
+    assert forecaster.fits == 2
+    assert (pd.to_datetime(forecasts["ds"]) > later.index[-1]).all()
+    assert pd.to_datetime(forecasts["ds"]).min() == later.index[-1] + pd.Timedelta(days=1)
+    for sku in catalog["sku"]:
+        if later[sku].last_valid_index() == wide.index[day]:
+            continue  # no newer price: nothing to re-anchor on
+        mine = forecasts[forecasts["sku"] == sku].set_index("ds")["yhat"]
+        before = first[first["sku"] == sku].set_index("ds")["yhat"]
+        shared = mine.index.intersection(before.index)
+        assert len(shared) >= 25
+        assert not np.allclose(mine[shared], before[shared])  # moved with the newer price
+    # A week after the training, a product with a newer price is trained again.
+    forecaster(wide.iloc[: day + 8])
+    assert forecaster.fits == 4
