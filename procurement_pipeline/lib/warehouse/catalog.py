@@ -14,7 +14,7 @@ from procurement_pipeline.lib.catalog.validation import (
     CatalogValidationError,
 )
 from procurement_pipeline.lib.clock import utcnow
-from procurement_pipeline.lib.validation import SAME_SKU_NOTE, sku_key
+from procurement_pipeline.lib.validation import SAME_SKU_NOTE, SAME_SKU_NOTE_PT, sku_key
 from procurement_pipeline.lib.warehouse.schema import products
 
 _COMPARED = (
@@ -126,6 +126,8 @@ def _refuse_respelled_skus(catalog: list[CatalogProduct], existing: dict) -> Non
                     "sku",
                     f"SKU '{product.sku}' is the SKU '{other}' already in the warehouse "
                     f"({SAME_SKU_NOTE}); use '{other}'",
+                    f"o SKU '{product.sku}' é o SKU '{other}' que já está no armazém de dados "
+                    f"({SAME_SKU_NOTE_PT}); use '{other}'",
                 )
             )
     if problems:
