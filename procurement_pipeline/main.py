@@ -141,7 +141,7 @@ def inputs_line() -> str:
 def main() -> int:
     # The console shows this module's lines (one per run and per asset, with what it made);
     # the library's INFO lines stay in the runs' logs (make dev's UI) unless asked for.
-    configure_logging(default_level="WARNING")
+    configure_logging(force=True, default_level="WARNING")  # imports above configured it
     from procurement_pipeline.definitions import defs
 
     started = time.time()
