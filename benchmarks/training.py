@@ -44,7 +44,7 @@ from procurement_pipeline.defs.resources import ArtifactStoreResource, Warehouse
 from procurement_pipeline.lib.catalog import read_catalog
 from procurement_pipeline.lib.history.cleaning import build_daily_history
 from procurement_pipeline.lib.scraping.demo_market import demo_windows, seed_demo_observations
-from procurement_pipeline.lib.settings import catalog_csv
+from procurement_pipeline.lib.settings import DEMO_CATALOG
 from procurement_pipeline.lib.warehouse import create_warehouse_engine, migrate
 from procurement_pipeline.lib.warehouse.catalog import load_products, upsert_catalog
 from procurement_pipeline.lib.warehouse.forecasts import load_registry
@@ -65,7 +65,7 @@ def log(message: str) -> None:
 def seed(url: str, products: int, days: int) -> list[str]:
     engine = create_warehouse_engine(url)
     migrate(engine)
-    upsert_catalog(engine, read_catalog(catalog_csv())[:products])
+    upsert_catalog(engine, read_catalog(DEMO_CATALOG)[:products])
     catalog = load_products(engine)
     now = datetime.now(UTC).replace(tzinfo=None)
     observations = seed_demo_observations(catalog, demo_windows(now, days))
