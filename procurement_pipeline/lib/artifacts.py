@@ -6,9 +6,11 @@ machine or container that mounts the store elsewhere. Every write is atomic.
 
 Naming rule: a SKU becomes one path segment through :func:`sku_segment` and nothing else.
 Letters (accented ones too: ``Ç``, ``á``), digits, ``-``, ``_`` and inner dots stay; every
-other character (``/``, ``\\``, ``:``, space, ``%``, a leading or trailing dot...) is written
-as ``%XX`` (its UTF-8 bytes, upper-case hex), like a URL: ``PAR/M6x20-INOX`` is
-``PAR%2FM6x20-INOX``. The mapping is reversible (:func:`sku_from_segment`), never leaves its
+other character (``/``, ``\\``, ``:``, space, ``=``, a leading or trailing dot...) is written
+as ``=XX`` (its UTF-8 bytes, upper-case hex, as in quoted-printable): ``PAR/M6x20-INOX`` is
+``PAR=2FM6x20-INOX``. Not ``%XX``: browsers percent-decode a download's file name (Chromium
+saves ``relatorio_PAR%2F...`` as ``relatorio_PAR_...``), so the buyer would get another name
+than the store's. The mapping is reversible (:func:`sku_from_segment`), never leaves its
 folder (no ``/``, never ``.`` or ``..``), is a valid name on Windows too (a reserved device
 name such as ``CON`` gets its first letter encoded), and a 64-character SKU takes at most 192
 bytes, under every filesystem's 255-byte limit. Two catalog SKUs never share a segment, on a
@@ -34,7 +36,6 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote
 
 from procurement_pipeline.lib.logging import get_logger
 
@@ -147,8 +148,11 @@ _WINDOWS_DEVICES = frozenset(
 )
 
 
+_ESCAPE = re.compile(r"=([0-9A-F]{2})")
+
+
 def _encoded(char: str) -> str:
-    return "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
+    return "".join(f"={byte:02X}" for byte in char.encode("utf-8"))
 
 
 def sku_segment(sku: str) -> str:
@@ -171,7 +175,11 @@ def sku_segment(sku: str) -> str:
 
 def sku_from_segment(segment: str) -> str:
     """The SKU a :func:`sku_segment` stands for."""
-    return unquote(segment, encoding="utf-8", errors="strict")
+    parts = _ESCAPE.split(segment)  # text, hex, text, hex, ..., text
+    data = b"".join(
+        bytes.fromhex(part) if i % 2 else part.encode("utf-8") for i, part in enumerate(parts)
+    )
+    return data.decode("utf-8")
 
 
 # --------------------------------------------------------------------------- artifact names

@@ -245,7 +245,7 @@ def test_retraining_email_attaches_the_awkward_products_pdf(pipeline):
     ((_sender, _to, received),) = handler.messages
     (attachment,) = list(received.iter_attachments())
     assert attachment.get_filename() == artifacts.product_report_download_name(GAP_SKU)
-    assert attachment.get_filename() == "relatorio_PAR%2FM6x20-INOX.pdf"
+    assert attachment.get_filename() == "relatorio_PAR=2FM6x20-INOX.pdf"
     pdf = (pipeline.artifact_root / artifacts.product_report_path(GAP_SKU)).read_bytes()
     assert attachment.get_payload(decode=True) == pdf
     assert "Parafuso sextavado 0 inox" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()

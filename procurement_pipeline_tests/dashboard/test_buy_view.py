@@ -82,7 +82,7 @@ def served_xlsx(button, data: bytes, file_name: str) -> bool:
 
 def shown_cells(dataframe) -> pd.DataFrame:
     """What the grid displays (the Styler's display values), not the data it sorts by."""
-    return convert_arrow_bytes_to_pandas_df(dataframe.proto.styler.display_values)
+    return convert_arrow_bytes_to_pandas_df(dataframe.proto.arrow_data.styler.display_values)
 
 
 def test_empty_state_says_what_to_run(app):
