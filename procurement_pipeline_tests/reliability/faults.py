@@ -86,6 +86,13 @@ FAULTS: tuple[Fault, ...] = (
         ("defs/test_instance_setup.py",),
     ),
     Fault(
+        "A training run killed with SIGKILL left its pool's worker processes waiting for work "
+        "forever, Prophet loaded; every killed training added more (found by the soak "
+        "benchmark)",
+        "each pool worker ends itself once the process that started it is gone",
+        ("reliability/test_killed_training_workers.py",),
+    ),
+    Fault(
         "Each training run left empty temp folders; a killed one left CmdStan files",
         "worker temp inside the run's scratch; scratch named after its owner process, orphans "
         "removed by the next run",

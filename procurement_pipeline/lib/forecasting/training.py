@@ -29,6 +29,7 @@ import re
 import shutil
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -315,6 +316,18 @@ def _worker_init(scratch: str) -> None:
                 module._TMPDIR = own
     global _WORKER_SCRATCH
     _WORKER_SCRATCH = own
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="exit-with-parent"
+    ).start()
+
+
+def _exit_with_parent(parent: int, poll_s: float = 1.0) -> None:
+    """End this worker once the process that started it is gone. A run killed with SIGKILL
+    never shuts its pool down, and a forked worker holds both ends of the pool's queues, so
+    it would wait for work forever (Prophet loaded); killed trainings would pile them up."""
+    while os.getppid() == parent:
+        time.sleep(poll_s)
+    os._exit(1)
 
 
 _WORKER_SCRATCH: str | None = None
