@@ -3,7 +3,8 @@
 ``GET /?api_key=<key>&url=<target>`` answers the page that ``page_provider(target)`` returns
 (HTML, HTTP 200), 401 when the key is missing or wrong, 403 when configured "out of credits",
 404 when the provider has no page. Faults can be injected per target-URL pattern and/or for
-the first N matching requests: an HTTP status (429, 500, 403, ...), a delay (to exceed client
+the first N matching requests, and/or for a random share of requests (``probability``, drawn
+from the server's ``seed``): an HTTP status (429, 500, 403, ...), a delay (to exceed client
 timeouts), or a challenge page answered with 200. ``latency_s`` delays every answer (e.g. 1 s
 to emulate ScraperAPI). The request log keeps target URLs only, never the key.
 
@@ -13,6 +14,7 @@ manager or call :meth:`ScraperAPIServer.start` / :meth:`ScraperAPIServer.stop`.
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 import time
@@ -45,16 +47,24 @@ _STATUS_BODIES = {
 class Fault:
     """An injected fault. It applies to requests whose target URL matches ``url_pattern`` (a
     regular expression searched in the URL; None = every URL), and only to the first
-    ``first_n`` of them when set (counted per fault). ``delay_s`` sleeps before answering;
-    ``status`` answers that HTTP status instead of the page; ``challenge`` answers an
-    anti-bot page with HTTP 200."""
+    ``first_n`` of them when set (counted per fault), and to a random share ``probability``
+    of them when set. Random faults split one draw per request, each taking its own band of
+    [0, 1) in the order they were added, so their shares add up (four faults of 0.05 fail 20%
+    of requests) instead of overlapping. ``delay_s`` sleeps before answering; ``status``
+    answers that HTTP status instead of the page; ``challenge`` answers an anti-bot page with
+    HTTP 200."""
 
     status: int | None = None
     delay_s: float = 0.0
     challenge: bool = False
     url_pattern: str | None = None
     first_n: int | None = None
+    probability: float | None = None
     hits: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.probability is not None and not 0.0 <= self.probability <= 1.0:
+            raise ValueError(f"probability must be in [0, 1], got {self.probability}")
 
     def matches(self, target_url: str) -> bool:
         if self.first_n is not None and self.hits >= self.first_n:
@@ -108,6 +118,7 @@ class ScraperAPIServer:
         faults: Iterable[Fault] = (),
         host: str = "127.0.0.1",
         port: int = 0,
+        seed: int | None = None,
     ) -> None:
         self.page_provider = page_provider
         self.api_key = api_key
@@ -116,6 +127,7 @@ class ScraperAPIServer:
         self.faults: list[Fault] = list(faults)
         self._host, self._port = host, port
         self._lock = threading.Lock()
+        self._random = random.Random(seed)
         self._records: list[RequestRecord] = []
         self._per_url: Counter[str] = Counter()
         self._in_flight = 0
@@ -215,9 +227,14 @@ class ScraperAPIServer:
         delay = self.latency_s
         answer: Fault | None = None
         with self._lock:
+            draw, band_end = self._random.random(), 0.0
             for fault in self.faults:
                 if not fault.matches(target_url):
                     continue
+                if fault.probability is not None:
+                    band_start, band_end = band_end, band_end + fault.probability
+                    if not band_start <= draw < band_end:
+                        continue
                 fault.hits += 1
                 delay += fault.delay_s
                 if answer is None and (fault.status is not None or fault.challenge):

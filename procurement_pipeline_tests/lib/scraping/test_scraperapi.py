@@ -233,3 +233,44 @@ def test_server_request_log_and_faults_by_pattern(server):
     assert server.request_count == 3
     assert server.requests_per_url["https://lista.mercadolivre.com.br/bloqueado"] == 2
     assert all(KEY not in (record.target_url or "") for record in server.request_log)
+
+
+def _outcomes(seed: int, requests_count: int) -> list[str]:
+    """What the server answered each of ``requests_count`` sequential requests, with four
+    random faults of 5% each (429, 500, a delay past nothing, a challenge page)."""
+    import requests
+
+    faults = [
+        Fault(status=429, probability=0.05),
+        Fault(status=500, probability=0.05),
+        Fault(delay_s=0.001, status=503, probability=0.05),
+        Fault(challenge=True, probability=0.05),
+    ]
+    outcomes = []
+    with (
+        ScraperAPIServer(_provider, api_key=KEY, faults=faults, seed=seed) as srv,
+        requests.Session() as session,
+    ):
+        for i in range(requests_count):
+            response = session.get(srv.base_url, params={"api_key": KEY, "url": f"{TARGET}/{i}"})
+            if response.status_code != 200:
+                outcomes.append(str(response.status_code))
+            else:
+                outcomes.append("challenge" if "g-recaptcha" in response.text else "page")
+        assert [f.hits for f in faults] == [
+            outcomes.count(kind) for kind in ("429", "500", "503", "challenge")
+        ]
+    return outcomes
+
+
+def test_random_faults_split_one_draw_per_request_and_follow_the_seed():
+    outcomes = _outcomes(seed=7, requests_count=1000)
+    failed = [o for o in outcomes if o != "page"]
+    # Their shares add up (one draw per request, one band each), around 20% in all.
+    assert 0.15 < len(failed) / len(outcomes) < 0.25
+    for kind in ("429", "500", "503", "challenge"):
+        assert 0.02 < outcomes.count(kind) / len(outcomes) < 0.08, kind
+    assert _outcomes(seed=7, requests_count=200) == outcomes[:200]
+    assert _outcomes(seed=8, requests_count=200) != outcomes[:200]
+    with pytest.raises(ValueError, match="probability"):
+        Fault(status=500, probability=1.5)
