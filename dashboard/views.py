@@ -32,7 +32,7 @@ from procurement_pipeline.lib.reporting.formatting import (
     format_pct,
     is_missing,
 )
-from procurement_pipeline.lib.reporting.model import expected_move
+from procurement_pipeline.lib.reporting.model import expected_move, synthetic_on_gap_days
 from procurement_pipeline.lib.reporting.model_choice import model_sentence
 from procurement_pipeline.lib.reporting.purchases import sort_recommendations
 from procurement_pipeline.lib.warehouse import display_url
