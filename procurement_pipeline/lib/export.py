@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import zipfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
 
 # Characters that start a formula (the full-width forms too: some spreadsheets fold them).
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
@@ -156,6 +158,27 @@ def excel_xlsx(
     for c, width in enumerate(widths, start=1):
         worksheet.column_dimensions[get_column_letter(c)].width = width + 2
     worksheet.freeze_panes = "A2"
+    # The same table gives the same bytes (Streamlit serves a download by its content hash):
+    # fixed document and zip entry times instead of "now" (save_workbook stamps "now").
+    workbook.properties.created = workbook.properties.modified = _FIXED_TIME
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    with _FixedTimeZip(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(workbook, archive).save()
     return buffer.getvalue()
+
+
+_FIXED_TIME = dt.datetime(1980, 1, 1)
+
+
+class _FixedTimeZip(zipfile.ZipFile):
+    def writestr(self, zinfo_or_arcname, data, *args, **kwargs):  # type: ignore[override]
+        if isinstance(zinfo_or_arcname, str):
+            entry = zipfile.ZipInfo(zinfo_or_arcname, date_time=_FIXED_TIME.timetuple()[:6])
+            entry.compress_type = self.compression
+            zinfo_or_arcname = entry
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
+
+    def write(self, filename, arcname=None, *args, **kwargs):  # type: ignore[override]
+        # openpyxl streams a sheet to a temporary file: store it with the fixed time too.
+        with open(filename, "rb") as handle:
+            self.writestr(str(arcname or filename), handle.read())

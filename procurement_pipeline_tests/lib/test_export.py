@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 import zipfile
 
 import pandas as pd
@@ -138,3 +139,8 @@ def test_excel_xlsx_has_numeric_cells_and_no_formula():
     assert orders.value == 1200 and orders.number_format == "#,##0"
     assert sheet["C3"].value is None and sheet["F3"].value is None  # missing: empty cells
     assert sheet["G3"].value == -4
+    # Deterministic: the same table gives the same bytes (downloads are served by content).
+    time.sleep(1.1)
+    assert excel_xlsx(BUY_LIKE, {"Preço hoje": MONEY_FORMAT, "Quantidade": ONE_DECIMAL_FORMAT}) == (
+        content
+    )
