@@ -229,7 +229,7 @@ def test_instance_files_validate(filename, monkeypatch, tmp_path):
     assert config["telemetry"] == {"enabled": False}
     for key in ("run_storage", "schedule_storage"):
         assert config[key]["module"].startswith("dagster_mysql.")
-    # dagster-mysql's event log with batched asset events (procurement_pipeline/instance_storage.py).
+    # dagster-mysql's event log, asset events batched (procurement_pipeline/instance_storage.py).
     assert config["event_log_storage"]["module"] == "procurement_pipeline.instance_storage"
     assert config["event_log_storage"]["class"] == "BatchedMySQLEventLogStorage"
     limits = {x["key"]: x["limit"] for x in config["concurrency"]["runs"]["tag_concurrency_limits"]}
