@@ -43,27 +43,25 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-os.environ.setdefault("PROCUREMENT_LOG_LEVEL", "WARNING")
-sys.stdout.reconfigure(line_buffering=True)
+import dagster as dg
 
-import dagster as dg  # noqa: E402
-
-from procurement_pipeline.defs.catalog.assets import product_catalog  # noqa: E402
-from procurement_pipeline.defs.prices.assets import (  # noqa: E402
+from procurement_pipeline.defs.catalog.assets import product_catalog
+from procurement_pipeline.defs.prices.assets import (
     demo_price_history,
     scrape_windows,
     scraped_prices,
 )
-from procurement_pipeline.defs.prices.resources import MarketplaceResource  # noqa: E402
-from procurement_pipeline.defs.resources import (  # noqa: E402
+from procurement_pipeline.defs.prices.resources import MarketplaceResource
+from procurement_pipeline.defs.resources import (
     ArtifactStoreResource,
     WarehouseResource,
 )
-from procurement_pipeline.lib.scraping.demo_market import DemoMarketPages  # noqa: E402
-from procurement_pipeline.lib.scraping.server import ScraperAPIServer  # noqa: E402
-from procurement_pipeline.lib.warehouse import create_warehouse_engine  # noqa: E402
-from procurement_pipeline.lib.warehouse.catalog import load_products  # noqa: E402
-from procurement_pipeline.local_dagster import (  # noqa: E402
+from procurement_pipeline.lib.logging import configure_logging
+from procurement_pipeline.lib.scraping.demo_market import DemoMarketPages
+from procurement_pipeline.lib.scraping.server import ScraperAPIServer
+from procurement_pipeline.lib.warehouse import create_warehouse_engine
+from procurement_pipeline.lib.warehouse.catalog import load_products
+from procurement_pipeline.local_dagster import (
     dagster_servers,
     free_port,
     launch_through_webserver,
@@ -318,4 +316,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # Set here, not at import: tests import this module, and an environment change at import
+    # silenced the logging of every later test in that process. Per-product lines would drown
+    # the progress output; the servers started by main() inherit the level.
+    os.environ.setdefault("PROCUREMENT_LOG_LEVEL", "WARNING")
+    sys.stdout.reconfigure(line_buffering=True)
+    configure_logging(force=True)
     sys.exit(main())

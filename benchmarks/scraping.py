@@ -25,19 +25,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-# Per-product failure lines would drown the progress output.
-os.environ.setdefault("PROCUREMENT_LOG_LEVEL", "WARNING")
-
-from procurement_pipeline.lib.scraping.collect import ScrapeTarget, scrape_window  # noqa: E402
-from procurement_pipeline.lib.scraping.demo_market import (  # noqa: E402
+from procurement_pipeline.lib.logging import configure_logging
+from procurement_pipeline.lib.scraping.collect import ScrapeTarget, scrape_window
+from procurement_pipeline.lib.scraping.demo_market import (
     DemoMarketPages,
     window_floor,
 )
-from procurement_pipeline.lib.scraping.scraperapi import (  # noqa: E402
+from procurement_pipeline.lib.scraping.scraperapi import (
     ScraperAPIClient,
     ScraperAPISettings,
 )
-from procurement_pipeline.lib.scraping.server import ScraperAPIServer  # noqa: E402
+from procurement_pipeline.lib.scraping.server import ScraperAPIServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CSV = REPO_ROOT / "data" / "products_seed.csv"
@@ -155,4 +153,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # Set here, not at import: tests import this module, and an environment change at import
+    # silenced the logging of every later test in that process. Per-product lines would drown
+    # the progress output; the servers started by main() inherit the level.
+    os.environ.setdefault("PROCUREMENT_LOG_LEVEL", "WARNING")
+    configure_logging(force=True)
     sys.exit(main())

@@ -60,28 +60,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-os.environ.setdefault("PROCUREMENT_LOG_LEVEL", "WARNING")
-sys.stdout.reconfigure(line_buffering=True)
+import dagster as dg
+import numpy as np
+import pandas as pd
+import yaml
+from dagster._core.execution.backfill import BulkActionsFilter
+from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES
+from sqlalchemy import Engine, func, select
 
-import dagster as dg  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
-from dagster._core.execution.backfill import BulkActionsFilter  # noqa: E402
-from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES  # noqa: E402
-from sqlalchemy import Engine, func, select  # noqa: E402
-
-from procurement_pipeline.defs.automation.cycle_state import (  # noqa: E402
+from procurement_pipeline.defs.automation.cycle_state import (
     IN_PROGRESS_BACKFILL,
     cycle_settled,
 )
-from procurement_pipeline.lib import artifacts  # noqa: E402
-from procurement_pipeline.lib.forecasting import (  # noqa: E402
+from procurement_pipeline.lib import artifacts
+from procurement_pipeline.lib.forecasting import (
     ModelSettings,
     forecast_from_model,
     load_model,
 )
-from procurement_pipeline.lib.warehouse.schema import (  # noqa: E402
+from procurement_pipeline.lib.logging import configure_logging
+from procurement_pipeline.lib.warehouse.schema import (
     daily_price_history,
     forecasts,
     global_forecasts,
@@ -902,4 +900,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # Set here, not at import: tests import this module, and an environment change at import
+    # silenced the logging of every later test in that process. Per-product lines would drown
+    # the progress output; the servers started by main() inherit the level.
+    os.environ.setdefault("PROCUREMENT_LOG_LEVEL", "WARNING")
+    sys.stdout.reconfigure(line_buffering=True)
+    configure_logging(force=True)
     sys.exit(main())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from procurement_pipeline.lib.reporting.model import synthetic_on_gap_days
 from procurement_pipeline.lib.warehouse import create_warehouse_engine
 from procurement_pipeline.lib.warehouse import dashboard as q
 from procurement_pipeline_tests.dashboard.seed import OTHER, SKIPPED, TRAINED
@@ -35,7 +36,10 @@ def test_filter_products_ignores_case_and_accents(engine):
 def test_daily_series_is_aggregated_per_day_in_sql(engine):
     series = q.product_daily_series(engine, TRAINED)
     real, synthetic = series[~series["is_synthetic"]], series[series["is_synthetic"]]
-    assert len(real) == 50 and len(synthetic) == 10
+    # The filler is stored on every day (as synthetic_price_history writes it); only the ten gap
+    # days are drawn, the query returns both apart.
+    assert len(real) == 50 and len(synthetic) == 60
+    assert len(synthetic_on_gap_days(synthetic, real["day"])) == 10
     assert (real["observations"] == 3).all() and (synthetic["observations"] == 1).all()
     assert series["day"].is_monotonic_increasing
     first = real.iloc[0]
