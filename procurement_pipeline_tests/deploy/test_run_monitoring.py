@@ -119,6 +119,11 @@ def test_every_instance_file_enables_run_monitoring(relative, launcher, monkeypa
     # A run nobody can health-check (default launcher, dead code server) still ends, before
     # the next scrape window is due.
     assert 0 < monitoring.get("max_runtime_seconds", 0) < SCRAPE_PERIOD_S
+    # A launch the code location was not ready for (a code server still starting after a
+    # restart) goes back to the queue a few times, a while apart, instead of failing the run.
+    queue = config.get("run_queue") or {}
+    assert 1 <= queue.get("max_user_code_failure_retries", 0) <= 5, relative
+    assert queue.get("user_code_failure_retry_delay", 0) >= 10, relative
     resumes = monitoring.get("max_resume_run_attempts")
     if launcher == "DefaultRunLauncher":
         assert resumes == 0  # it cannot resume: anything else fails the instance at load
@@ -135,6 +140,11 @@ def test_the_embedded_instance_loads_with_monitoring(tmp_path):
         assert instance.run_monitoring_max_resume_run_attempts == 0
         assert type(instance.run_launcher).__name__ == "DefaultRunLauncher"
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        # What the queue daemon reads: the retries and the concurrency limits side by side.
+        queue = instance.get_concurrency_config().run_queue_config
+        assert queue.max_user_code_failure_retries == 3
+        assert queue.user_code_failure_retry_delay == 30
+        assert queue.max_concurrent_runs == 4
 
 
 @pytest.mark.mysql

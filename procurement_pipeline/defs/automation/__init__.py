@@ -9,9 +9,9 @@ The chain after each scrape window (see ARCHITECTURE in the README, "What runs b
    synthetic gap-filler in one run;
 3. `plan_cycle_after_history` (a sensor with a cursor) compares each product's cleaned history
    with what its model was trained on, by content fingerprint, and launches one backfill per
-   rebuilt history: the changed products' models and PDFs in runs of up to 500 partitions
-   (BackfillPolicy), then, once for the whole cycle, the forecasts table, the purchase
-   recommendations, the global model and the catalog and global reports;
+   rebuilt history: the changed products' models and PDFs in runs of up to PRODUCTS_PER_RUN
+   partitions (lib/cycle.py, BackfillPolicy), then, once for the whole cycle, the forecasts
+   table, the purchase recommendations, the global model and the catalog and global reports;
 4. `email_run_outcomes` mails one report when a cycle that retrained products succeeds and one
    alert per failed run; `price_opportunity_alerts` judges each window's prices once its cycle
    has finished. Only these two depend on e-mail being configured.

@@ -29,7 +29,7 @@ from procurement_pipeline.defs.recommendations.assets import purchase_recommenda
 from procurement_pipeline.defs.reports.assets import catalog_report, global_report, product_reports
 from procurement_pipeline.defs.resources import WarehouseResource
 from procurement_pipeline.defs.tags import CYCLE_TAG, RETRAINING_TAG
-from procurement_pipeline.lib.cycle import CyclePlan, plan_cycle
+from procurement_pipeline.lib.cycle import PRODUCTS_PER_RUN, CyclePlan, plan_cycle
 from procurement_pipeline.lib.forecasting import CODE_VERSION
 from procurement_pipeline.lib.warehouse.reports import changed_products
 
@@ -204,8 +204,8 @@ def cycle_in_progress(instance: dg.DagsterInstance) -> str | None:
     description="After each rebuild of daily_price_history (once its run finished and no "
     "earlier cycle is still running): retrains exactly the products whose cleaned history "
     "differs, by content fingerprint, from what their model was trained on, with their PDFs, "
-    "in runs of up to 500 products, then refreshes the forecasts table, purchase "
-    "recommendations, global model and catalog and global reports once. One backfill per "
+    f"in runs of up to {PRODUCTS_PER_RUN:,} products, then refreshes the forecasts table, "
+    "purchase recommendations, global model and catalog and global reports once. One backfill per "
     "cycle (tag procurement/cycle); a history that changed nothing launches nothing. What an "
     "earlier cycle missed (a failed run) is picked up by the next. Independent of e-mail. "
     "Cursor: the last handled history materialization.",
