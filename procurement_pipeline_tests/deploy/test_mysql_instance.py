@@ -20,7 +20,11 @@ import pytest
 from sqlalchemy import func, select
 
 from procurement_pipeline.definitions import defs as project_defs
-from procurement_pipeline.defs.automation.cycle import plan_cycle_after_history
+from procurement_pipeline.defs.automation.cycle import (
+    cycle_backfill_id,
+    plan_cycle_after_history,
+    submit_cycle_backfill,
+)
 from procurement_pipeline.defs.automation.jobs import retrain_job
 from procurement_pipeline.defs.catalog.assets import product_catalog
 from procurement_pipeline.defs.forecasting.assets import product_price_models
@@ -30,6 +34,7 @@ from procurement_pipeline.defs.prices import scrape_job, scrape_schedule
 from procurement_pipeline.defs.prices.assets import SCRAPING_TAG
 from procurement_pipeline.defs.prices.resources import MarketplaceResource
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
+from procurement_pipeline.lib.cycle import CyclePlan
 from procurement_pipeline.lib.warehouse import create_warehouse_engine
 from procurement_pipeline.lib.warehouse.schema import products
 from procurement_pipeline_tests.conftest import (
@@ -223,10 +228,13 @@ def test_production_instance_on_mysql(production_instance, mysql_databases, tmp_
         ) as context,
     ):
         result = retrain.evaluate_tick(context)
-    (retrain_request,) = result.run_requests
-    subsets = retrain_request.asset_graph_subset.partitions_subsets_by_asset_key
+    # The planner submits the backfill itself (the tick's row holds no subset) and the
+    # backfill reads back from MySQL's bulk_actions.
+    assert not result.run_requests and result.cursor
+    (history_record,) = instance.fetch_materializations(daily_price_history.key, limit=1).records
+    cycle = instance.get_backfill(cycle_backfill_id(history_record.storage_id))
+    subsets = cycle.asset_backfill_data.target_subset.partitions_subsets_by_asset_key
     assert sorted(subsets[product_price_models.key].get_partition_keys()) == skus
-    assert result.cursor
 
     # 4. Run records read back from MySQL.
     records = instance.get_run_records()
@@ -252,3 +260,18 @@ def test_production_instance_on_mysql(production_instance, mysql_databases, tmp_
             assert conn.execute(select(func.count()).select_from(products)).scalar_one() == 3
     finally:
         engine.dispose()
+
+
+def test_a_cycle_of_thousands_of_products_is_stored_on_mysql(production_instance):
+    """A cycle backfill naming 3,000 product partitions goes into MySQL's bulk_actions and
+    reads back whole: where the planner keeps a cycle, since a run request that large
+    overflowed the 64 KB job_ticks.tick_body column (every planner tick failed)."""
+    instance = production_instance
+    skus = tuple(f"PRD-{i:05d}" for i in range(3000))
+    instance.add_dynamic_partitions(PRODUCTS_PARTITION, skus)
+    plan = CyclePlan(changed=skus, retrain=skus, refresh=("product_forecasts",))
+    backfill_id = submit_cycle_backfill(instance, 7, plan)
+    assert submit_cycle_backfill(instance, 7, plan) == backfill_id  # once per history event
+    (stored,) = instance.get_backfills()
+    subsets = stored.asset_backfill_data.target_subset.partitions_subsets_by_asset_key
+    assert sorted(subsets[product_price_models.key].get_partition_keys()) == sorted(skus)

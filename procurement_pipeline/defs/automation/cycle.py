@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
-from dagster._core.execution.backfill import BulkActionsFilter
+from dagster._core.execution.backfill import BulkActionsFilter, PartitionBackfill
 from dagster._core.storage.event_log.base import EventLogRecord
+from dagster._time import get_current_timestamp
 
 from procurement_pipeline.defs.automation.cycle_state import (
     IN_PROGRESS_BACKFILL,
@@ -166,6 +167,38 @@ def cycle_tags(history_event: int, plan: CyclePlan) -> dict[str, str]:
     return tags
 
 
+def cycle_backfill_id(history_event: int) -> str:
+    """The backfill of the cycle after one history materialization. Deterministic, like a run
+    key: a tick evaluated again (the daemon stopped before it stored the cursor) finds the
+    backfill it already submitted instead of submitting a second one."""
+    return f"cycle-{history_event}"
+
+
+def submit_cycle_backfill(instance: dg.DagsterInstance, history_event: int, plan: CyclePlan) -> str:
+    """Submits the cycle's backfill (once per history event) and returns its id.
+
+    Why not ``RunRequest.for_asset_graph_subset``: the sensor daemon keeps a tick's run
+    requests in the tick's row, and Dagster's ``job_ticks.tick_body`` is a TEXT column, 64 KB
+    on MySQL. A subset naming ~2,000 product partitions or more overflowed it, so every tick
+    of the planner failed on the production instance (measured: 3,000 products, 80 KB) while
+    SQLite took it. The backfill row itself (``bulk_actions.body``) is LONGTEXT on MySQL."""
+    backfill_id = cycle_backfill_id(history_event)
+    if instance.get_backfill(backfill_id) is None:
+        instance.add_backfill(
+            PartitionBackfill.from_asset_graph_subset(
+                backfill_id=backfill_id,
+                backfill_timestamp=get_current_timestamp(),  # Dagster's clock, as its daemon
+                tags=cycle_tags(history_event, plan),
+                dynamic_partitions_store=instance,
+                asset_graph_subset=cycle_subset(plan),
+                title=f"Ciclo após o histórico {history_event}",
+                description=plan.summary(),
+                run_config=None,
+            )
+        )
+    return backfill_id
+
+
 def cycle_observation(history_event: int, plan: CyclePlan) -> dg.AssetObservation:
     """The planner's decision, on daily_price_history's timeline in the UI: what the cycle
     after this history does (or that nothing changed)."""
@@ -205,10 +238,11 @@ def cycle_in_progress(instance: dg.DagsterInstance) -> str | None:
     "earlier cycle is still running): retrains exactly the products whose cleaned history "
     "differs, by content fingerprint, from what their model was trained on, with their PDFs, "
     f"in runs of up to {PRODUCTS_PER_RUN:,} products, then refreshes the forecasts table, "
-    "purchase recommendations, global model and catalog and global reports once. One backfill per "
-    "cycle (tag procurement/cycle); a history that changed nothing launches nothing. What an "
-    "earlier cycle missed (a failed run) is picked up by the next. Independent of e-mail. "
-    "Cursor: the last handled history materialization.",
+    "purchase recommendations, global model and catalog and global reports once. One backfill "
+    "per cycle (id cycle-<history event>, tag procurement/cycle), submitted by the sensor "
+    "itself, so a tick that launched one shows as skipped with its id; a history that "
+    "changed nothing launches nothing. What an earlier cycle missed (a failed run) is picked "
+    "up by the next. Independent of e-mail. Cursor: the last handled history materialization.",
 )
 def plan_cycle_after_history(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource
@@ -239,5 +273,10 @@ def plan_cycle_after_history(
             cursor=str(event),
             asset_events=[observation],
         )
-    request = dg.RunRequest.for_asset_graph_subset(cycle_subset(plan), tags=cycle_tags(event, plan))
-    return dg.SensorResult(run_requests=[request], cursor=str(event), asset_events=[observation])
+    backfill_id = submit_cycle_backfill(context.instance, event, plan)
+    # No run request (see submit_cycle_backfill): the tick shows as skipped, with this message.
+    return dg.SensorResult(
+        skip_reason=f"history event {event}: submitted backfill {backfill_id}: {plan.summary()}",
+        cursor=str(event),
+        asset_events=[observation],
+    )

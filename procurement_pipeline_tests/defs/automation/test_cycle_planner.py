@@ -5,15 +5,19 @@ changed, and it waits for a running history run or cycle."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import NamedTuple
 
 import dagster as dg
 import pandas as pd
 import pytest
+from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
 from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
 
 from procurement_pipeline.definitions import defs
 from procurement_pipeline.defs.automation.cycle import (
     ONCE_PER_CYCLE,
+    cycle_backfill_id,
     plan_cycle_after_history,
 )
 from procurement_pipeline.defs.automation.cycle_state import planned_cycles
@@ -101,16 +105,43 @@ class World:
                 dg.AssetMaterialization(key, metadata=metadata)
             )
 
+    def finish(self, request: Submitted) -> None:
+        """The backfill daemon's part: the submitted cycle completed."""
+        backfill = self.instance.get_backfill(request.backfill_id)
+        self.instance.update_backfill(backfill.with_status(BulkActionStatus.COMPLETED_SUCCESS))
+
     def tick(self, cursor: str | None):
         with dg.build_sensor_context(
             instance=self.instance, cursor=cursor, resources=self.resources, definitions=defs
         ) as context:
             # evaluate_tick, as the daemon does: it validates the backfill request against the
             # sensor's asset selection.
+            before = {b.backfill_id for b in self.instance.get_backfills()}
             data = plan_cycle_after_history.evaluate_tick(context)
-        (request,) = data.run_requests or [None]
+        # The planner submits its backfill itself; the tick carries no run request (a request
+        # naming thousands of partitions overflowed the tick's row on MySQL).
+        assert not data.run_requests
+        submitted = [b for b in self.instance.get_backfills() if b.backfill_id not in before]
+        assert len(submitted) <= 1
+        request = (
+            Submitted(
+                submitted[0].backfill_id,
+                submitted[0].asset_backfill_data.target_subset,
+                submitted[0].tags,
+            )
+            if submitted
+            else None
+        )
         cursor = data.cursor if data.cursor is not None else cursor
         return request, cursor, data.skip_message, list(data.asset_events)
+
+
+class Submitted(NamedTuple):
+    """The backfill one tick submitted."""
+
+    backfill_id: str
+    asset_graph_subset: AssetGraphSubset
+    tags: Mapping[str, str]
 
 
 def retrained(request) -> list[str]:
@@ -139,15 +170,17 @@ def test_one_backfill_with_exactly_the_changed_products_then_nothing(world):
     )
     assert subset.non_partitioned_asset_keys == set(ONCE_PER_CYCLE)
     assert request.tags[CYCLE_TAG] == str(first) and request.tags[RETRAINING_TAG] == "true"
+    assert request.backfill_id == cycle_backfill_id(first)
     assert cursor == str(first)
     (observation,) = events
     assert observation.metadata["cycle_products_retrained"].value == 5
 
     # Same event again (cursor kept): nothing re-requested.
-    request, cursor2, skip, _ = w.tick(cursor)
-    assert request is None and cursor2 == cursor and "no new materialization" in skip
+    again, cursor2, skip, _ = w.tick(cursor)
+    assert again is None and cursor2 == cursor and "no new materialization" in skip
 
     # The cycle ran; new prices for products 1 and 3 only.
+    w.finish(request)
     w.train(w.skus)
     w.prices[sku(1)].append(13.0)
     w.prices[sku(3)][1] = 11.5  # a re-cleaned day: same shape, another price
@@ -158,6 +191,7 @@ def test_one_backfill_with_exactly_the_changed_products_then_nothing(world):
 
     # A rebuild with identical content: no backfill, the cursor moves on, the decision is
     # recorded for the UI and for the opportunity sensor.
+    w.finish(request)
     w.train([sku(1), sku(3)])
     third = w.write_history()
     request, cursor, skip, events = w.tick(cursor)
@@ -222,3 +256,34 @@ def test_waits_while_a_cycle_is_still_running(world):
     )
     request, cursor, skip, _ = w.tick(None)
     assert request is None and cursor is None and "running1" in skip
+
+
+def test_a_tick_evaluated_again_submits_its_cycle_once(world):
+    """The daemon stopped after the planner submitted the backfill but before it stored the
+    cursor: the same history is planned again from the old cursor, and finds its backfill."""
+    w = world(3)
+    event = w.write_history()
+    request, cursor, _, _ = w.tick(None)
+    assert request.backfill_id == cycle_backfill_id(event) and cursor == str(event)
+    w.finish(request)
+    again, cursor_again, skip, _ = w.tick(None)
+    assert again is None and cursor_again == str(event) and request.backfill_id in skip
+    assert len(w.instance.get_backfills()) == 1
+
+
+def test_a_cycle_of_thousands_of_products_keeps_the_tick_small(world):
+    """What the daemon stores for a planner tick (its run requests, cursor, events) must fit
+    MySQL's TEXT column job_ticks.tick_body (65,535 bytes): with the subset as a run request,
+    3,000 products made it ~80 KB and every planner tick failed on MariaDB."""
+    from dagster._serdes import serialize_value
+
+    w = world(3000)
+    w.write_history()
+    with dg.build_sensor_context(
+        instance=w.instance, cursor=None, resources=w.resources, definitions=defs
+    ) as context:
+        data = plan_cycle_after_history.evaluate_tick(context)
+    assert len(serialize_value(data).encode()) < 16_000
+    (backfill,) = w.instance.get_backfills()
+    subset = backfill.asset_backfill_data.target_subset.partitions_subsets_by_asset_key
+    assert len(subset[product_price_models.key].get_partition_keys()) == 3000
