@@ -57,6 +57,16 @@ def _ratio(num: float | None, den: float | None) -> float | None:
     return float(num / den)
 
 
+# A ratio this close to 1 is a tie: the served naive model scored against the naive baseline
+# lands at 0.9999999999999 by float rounding, and must not read "beats the last price".
+TIE_TOLERANCE = 1e-9
+
+
+def beats(ratio: float | None) -> bool:
+    """Whether an error ratio against a baseline is a win (a tie is not)."""
+    return ratio is not None and ratio < 1 - TIE_TOLERANCE
+
+
 def evaluate(holdout_df: pd.DataFrame) -> dict[str, Any]:
     """Metrics for a holdout frame (columns y, yhat, yhat_lower, yhat_upper, naive,
     seasonal_naive); rows with a missing y are ignored."""
@@ -88,7 +98,7 @@ def evaluate(holdout_df: pd.DataFrame) -> dict[str, Any]:
         "seasonal_naive_mape": s_mape,
         "mase_naive": mase_n,
         "mase_seasonal_naive": mase_s,
-        "beats_naive": bool(mase_n is not None and mase_n < 1),
-        "beats_seasonal_naive": bool(mase_s is not None and mase_s < 1),
+        "beats_naive": beats(mase_n),
+        "beats_seasonal_naive": beats(mase_s),
         "holdout_days": len(y),
     }

@@ -108,6 +108,21 @@ def test_metrics_guard_zero_division():
     json.dumps(empty)
 
 
+def test_the_naive_model_ties_the_naive_baseline_it_does_not_beat_it():
+    """A served naive forecast equals the baseline up to float rounding (it scored
+    0.9999999999999127 in a real run, and the dashboard said it beat the last price)."""
+    y = [10.3, 10.1, 10.7, 10.2]
+    naive = [10.0] * 4
+    df = pd.DataFrame({"y": y, "naive": naive, "seasonal_naive": [9.0] * 4})
+    df["yhat"] = [v * (1 + 1e-15) for v in naive]
+    df["yhat_lower"], df["yhat_upper"] = df["yhat"] - 1, df["yhat"] + 1
+    m = evaluate(df)
+    assert 1 - 1e-12 < m["mase_naive"] < 1  # "better" by rounding alone
+    assert m["beats_naive"] is False
+    df["yhat"] = [10.25] * 4  # closer than the last price on every day: a win
+    assert evaluate(df)["beats_naive"] is True
+
+
 def test_short_history_is_skipped_with_reason():
     hist = _series(12)
     hist["value_source"] = "observed"
