@@ -33,10 +33,12 @@ capital, storage, insurance, losses), i.e. ``c = rate / 365`` of its price per d
 
      - **wait until** ``k*`` when ``price[k*]`` is at least ``min_saving_share`` (2 %) below
        ``p0`` and the saving ``(p0 - price[k*]) * Q`` is at least ``min_saving_brl``;
-     - **buy now** (ahead of need) when today is cheapest and every later day of the window
-       costs at least ``min_rise_share`` (3 %) more than today *with the holding cost
-       included* (a rise beyond the cost of holding the stock), and the order is worth
-       placing (at least ``min_order_days``, 7, of use);
+     - **buy now** (ahead of need) when today is the cheapest day and an order on the
+       deadline would cost at least ``min_rise_share`` (3 %) of today's price more *with the
+       holding cost included* (a rise, in a step or gradual, beyond the cost of holding the
+       stock), and the order is worth placing (at least ``min_order_days``, 7, of use);
+     - **buy by** ``k*`` (before a rise later in the window) when ``k*`` is a later day and
+       saves the same ``min_rise_share`` against the deadline;
      - **buy by** ``K`` otherwise (no price move worth acting on).
    * **opportunity**: today's price more than ``opportunity_margin`` (5 %) below the normal
      lower bound (``p0 < median(yhat_lower) * (1 - margin)``, the rule of the opportunity
@@ -56,8 +58,8 @@ capital, storage, insurance, losses), i.e. ``c = rate / 365`` of its price per d
 
 **Expected unit price** is the price expected on the action date (``p0`` today; ``yhat`` on a
 later date with a trusted model; ``p0`` otherwise). **Expected saving**: waiting, against
-buying the same quantity now; buying ahead of a rise, against the cheapest later day of the
-window, holding included; the extra of an opportunity, against buying it later at the normal
+buying the same quantity now; buying ahead of a rise, against buying on the deadline, holding
+included; the extra of an opportunity, against buying it later at the normal
 level, holding included.
 
 All of it is numpy over the products (3,000 products in a few tens of milliseconds); only the
@@ -487,14 +489,8 @@ def choose_action(
     k_best = np.argmin(cost, axis=1)
     rows = np.arange(n)
     best = path[rows, k_best]
-    later = cost.copy()
-    later[:, 0] = np.inf
-    later_price = np.where(in_window, path, np.inf)
-    later_price[:, 0] = np.inf
     with np.errstate(invalid="ignore", divide="ignore"):
         drop_share = (p0 - best) / p0
-        net_rise = later.min(axis=1) / cost[:, 0] - 1.0
-        rise_share = later_price.min(axis=1) / p0 - 1.0
 
     flexible = ~window.no_need & ~window.late
     q_best = regular_quantity(position, use, window, k_best, settings)
@@ -505,6 +501,13 @@ def choose_action(
         & (drop_share >= settings.min_saving_share)
         & ((p0 - best) * q_best >= settings.min_saving_brl)
     )
+    # The stock rule's own plan is an order on the deadline: the forecast moves it to the
+    # cheapest day (holding included) when that saves at least min_rise_share of today's
+    # price against the deadline, whether the rise is a step or gradual.
+    rows_k = path[rows, deadline]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        later_rise_share = rows_k / best - 1.0
+        deadline_saving = (cost[rows, deadline] - cost[rows, k_best]) / p0
     # Buying ahead of a rise only when the order is worth placing (at least
     # ``min_order_days`` of use), not to top up a few units.
     q_now = regular_quantity(position, use, window, np.zeros(n, dtype=np.int64), settings)
@@ -512,16 +515,11 @@ def choose_action(
         flexible
         & trusted
         & ~wait
-        & np.isfinite(net_rise)
-        & (net_rise >= settings.min_rise_share)
+        & (k_best == 0)
+        & np.isfinite(deadline_saving)
+        & (deadline_saving >= settings.min_rise_share)
         & (q_now >= use.daily * settings.min_order_days)
     )
-    # A rise later in the window: buy by the last day before it (the cheapest day, holding
-    # included) instead of on the deadline, when that saves at least min_rise_share.
-    rows_k = path[rows, deadline]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        later_rise_share = rows_k / best - 1.0
-        deadline_saving = (cost[rows, deadline] - cost[rows, k_best]) / p0
     rise_later = (
         flexible
         & trusted
@@ -560,7 +558,8 @@ def choose_action(
         day=day.astype(np.int64),
         signal=signal,
         drop_share=drop_share,
-        rise_share=np.where(rise_later, later_rise_share, rise_share),
+        # The rise the buyer avoids: to the deadline's price, from the day bought.
+        rise_share=later_rise_share,
         rise_holding_share=c * np.where(rise_later, deadline - k_best, deadline),
         opportunity_wait=wait_days,
     )

@@ -166,7 +166,7 @@ def reason_text(f: AdviceFacts) -> str:
         )
     elif f.action == "buy_now" and f.signal == "rise":
         text = (
-            f"O preço deve subir ao menos {format_pct(f.rise_share)} até "
+            f"O preço deve subir {format_pct(f.rise_share)} até "
             f"{format_date_br(f.deadline)}, quando o estoque precisa de reposição, mais que o "
             f"custo de manter o estoque até lá ({format_pct(f.holding_share)}); compre {qty} "
             f"agora a {price}."

@@ -27,12 +27,33 @@ def test_buys_ahead_when_the_rise_beats_the_holding_cost():
     assert row["action"] == "buy_now"
     assert row["action_date"] == AS_OF
     assert row["suggested_quantity"] == 50 + 5 * 40 - 200  # the regular order, brought forward
-    assert row["reason"].startswith("O preço deve subir ao menos 5,0% até 14/12/2026")
+    assert row["reason"].startswith("O preço deve subir 5,0% até 14/12/2026")
     assert "custo de manter o estoque até lá (1,4%)" in row["reason"]
     # Saving against the cheapest later day (10.50) net of 20 days of holding at 10.00.
     assert row["expected_saving"] == pytest.approx(
         (10.5 - 10.0 * (1 + 0.25 * 20 / 365)) * 50, abs=0.01
     )
+
+
+def test_buys_ahead_of_a_gradual_rise_instead_of_on_the_dearest_day():
+    """+0.3 % a day: no single day jumps 3 %, but the deadline (day 20) costs 6.2 % more than
+    today against 1.4 % of holding. Before, the advice was 'buy by day 20', its own expected
+    price the dearest of the window and its expected saving negative (seen on the demo
+    dashboard: 'Economia esperada -R$ 5.293,92')."""
+    gradual = [10.0 * 1.003**k for k in range(1, 31)]
+    row = run([FLEXIBLE], forecast={"A": gradual}).loc["A"]
+    assert row["action"] == "buy_now" and row["action_date"] == AS_OF
+    deadline_price, holding = 10.0 * 1.003**20, 0.25 * 20 / 365
+    assert row["reason"].startswith("O preço deve subir 6,2% até 14/12/2026")
+    assert row["expected_saving"] == pytest.approx(
+        (deadline_price - 10.0 * (1 + holding)) * 50, abs=0.01
+    )
+    # Gentler, +0.1 % a day (2 % to the deadline, less than 3 % net of holding): the stock
+    # rule's deadline stands, and what it costs against today stays within that margin.
+    gentle = run([FLEXIBLE], forecast={"A": [10.0 * 1.001**k for k in range(1, 31)]}).loc["A"]
+    assert gentle["action"] == "buy_by"
+    assert gentle["action_date"] == AS_OF + dt.timedelta(days=20)
+    assert -0.03 * 10.0 * gentle["suggested_quantity"] < gentle["expected_saving"] <= 0
 
 
 def test_buys_by_the_day_before_a_rise_later_in_the_window():

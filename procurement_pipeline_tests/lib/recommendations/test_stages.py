@@ -190,7 +190,7 @@ def test_reason_text_in_portuguese():
     rise = reason_text(
         facts(action="buy_now", signal="rise", rise_share=0.05, holding_share=0.0137)
     )
-    assert rise.startswith("O preço deve subir ao menos 5,0% até 14/12/2026")
+    assert rise.startswith("O preço deve subir 5,0% até 14/12/2026")
     assert "(1,4%); compre 150 metros agora a R$ 1.234,50." in rise
     opportunity = reason_text(
         facts(
