@@ -93,6 +93,21 @@ FAULTS: tuple[Fault, ...] = (
         ("reliability/test_killed_training_workers.py",),
     ),
     Fault(
+        "A run launched while its code server was still starting (after a restart or a "
+        "deploy) failed at once",
+        "run_queue.max_user_code_failure_retries in every instance file: the launch goes back "
+        "to the queue, 3 times, 30 s apart",
+        ("deploy/test_run_monitoring.py",),
+    ),
+    Fault(
+        "A cycle of 3,000 products overflowed MySQL's 64 KB job_ticks.tick_body: every "
+        "planner tick failed on the production instance, the chain stopped after the history "
+        "(found by benchmarks/cycle.py --instance mysql)",
+        "the planner submits the cycle's backfill itself (LONGTEXT bulk_actions, id "
+        "cycle-<history event>, once per history); its tick holds no run request",
+        ("defs/automation/test_cycle_planner.py", "deploy/test_mysql_instance.py"),
+    ),
+    Fault(
         "Each training run left empty temp folders; a killed one left CmdStan files",
         "worker temp inside the run's scratch; scratch named after its owner process, orphans "
         "removed by the next run",
