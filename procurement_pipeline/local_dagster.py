@@ -29,6 +29,7 @@ from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES
 from dagster._core.storage.tags import PARTITION_NAME_TAG
 
 from procurement_pipeline.defs.automation.cycle_state import IN_PROGRESS_BACKFILL, cycle_settled
+from procurement_pipeline.lib import clock
 
 BIN = Path(sys.executable).parent
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -255,7 +256,7 @@ def scheduled_scrape(
     """The run request `scrape_every_8_hours` makes at its tick ``at`` (default: now): the
     window that just closed, with the schedule's tags."""
     context = dg.build_schedule_context(
-        instance=instance, scheduled_execution_time=at or dt.datetime.now(dt.UTC)
+        instance=instance, scheduled_execution_time=at or clock.now()
     )
     schedule = defs.resolve_schedule_def(SCRAPE_SCHEDULE)
     (request,) = schedule.evaluate_tick(context).run_requests

@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 
+from procurement_pipeline.lib import clock
 from procurement_pipeline.lib.logging import get_logger
 
 _log = get_logger(__name__)
@@ -196,7 +197,7 @@ _TRAINING_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,63}$")
 def new_training_id(now: datetime | None = None) -> str:
     """The name of one training run's model files: its UTC time (so names sort by age) and a
     random part (so two runs, on any machine, never share a name)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if now.tzinfo is not None:
         now = now.astimezone(UTC)  # naive datetimes are UTC already (lib.clock.utcnow)
     return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(6)}"

@@ -10,7 +10,6 @@ from pydantic import Field
 from procurement_pipeline.lib.notifications import Mailer, SMTPSettings
 
 WEBSERVER_URL_ENV = "DAGSTER_WEBSERVER_URL"
-REQUIRED_VARIABLES = ("SMTP_HOST", "SMTP_DEFAULT_RECIPIENT")
 NOT_CONFIGURED = (
     "E-mail is not configured: set SMTP_HOST and SMTP_DEFAULT_RECIPIENT (and SMTP_FROM or "
     "SMTP_USER; optionally SMTP_PORT, SMTP_PASSWORD, SMTP_USE_TLS, SMTP_USE_SSL, "

@@ -29,7 +29,7 @@ from procurement_pipeline.defs.forecasting.assets import product_price_models
 from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
 from procurement_pipeline.defs.tags import BACKFILL_TAG, CYCLE_TAG, RETRAINING_TAG
-from procurement_pipeline.lib import artifacts
+from procurement_pipeline.lib import artifacts, clock
 from procurement_pipeline.lib.notifications import (
     MailError,
     TransientMailError,
@@ -114,7 +114,7 @@ def _when(record_or_run_time: float | dt.datetime | None) -> dt.datetime:
         return record_or_run_time.astimezone(dt.UTC)
     if record_or_run_time:
         return dt.datetime.fromtimestamp(record_or_run_time, dt.UTC)
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 def compose_message(
@@ -281,7 +281,7 @@ def build_notification_sensor(mail_configured: bool) -> dg.SensorDefinition:
         started = time.monotonic()
         instance, engine = context.instance, warehouse.get_engine()
         recipient = ", ".join(mailer.recipients)
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         cursor = _parse_cursor(context.cursor)
         newest = cursor
         since = (cursor - RESCAN_OVERLAP) if cursor else now - FIRST_LOOKBACK

@@ -1,7 +1,6 @@
 """The cleaned daily price history, the synthetic gap-filler, and their quality checks."""
 
 import math
-from datetime import UTC, datetime
 
 import dagster as dg
 from pydantic import Field
@@ -11,6 +10,7 @@ from procurement_pipeline.defs.metadata import preview
 from procurement_pipeline.defs.prices.assets import demo_price_history, scraped_prices
 from procurement_pipeline.defs.prices.resources import MarketplaceResource
 from procurement_pipeline.defs.resources import WarehouseResource
+from procurement_pipeline.lib import clock
 from procurement_pipeline.lib.history.cleaning import HistorySettings, build_daily_history
 from procurement_pipeline.lib.history.fingerprint import catalog_fingerprint, history_fingerprints
 from procurement_pipeline.lib.history.synthetic import (
@@ -180,7 +180,7 @@ def daily_history_interpolated_share(warehouse: WarehouseResource) -> dg.AssetCh
 )
 def daily_history_freshness(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     newest = newest_real_observation(warehouse.get_engine())
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = clock.utcnow()
     age_h = (now - newest).total_seconds() / 3600 if newest else math.inf
     return dg.AssetCheckResult(
         passed=age_h <= 24,
@@ -216,7 +216,7 @@ def synthetic_price_history(
 ) -> dg.MaterializeResult:
     engine = warehouse.get_engine()
     products = load_products(engine)
-    anchors = synthetic_anchors(products, last_real_prices(engine), datetime.now(UTC).date())
+    anchors = synthetic_anchors(products, last_real_prices(engine), clock.today())
     settings = SyntheticSettings(days=config.days, seed=config.seed, currency=marketplace.currency)
     synthetic = generate_synthetic_history(anchors, settings)
     written = replace_synthetic_observations(engine, synthetic, skus=products["sku"])

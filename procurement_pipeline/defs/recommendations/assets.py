@@ -12,7 +12,7 @@ from procurement_pipeline.defs.catalog.assets import product_catalog
 from procurement_pipeline.defs.forecasting.assets import product_forecasts
 from procurement_pipeline.defs.metadata import preview
 from procurement_pipeline.defs.resources import WarehouseResource
-from procurement_pipeline.lib import settings
+from procurement_pipeline.lib import clock, settings
 from procurement_pipeline.lib.consumption import (
     ConsumptionValidationError,
     days_of_cover,
@@ -181,7 +181,7 @@ class RecommendationConfig(dg.Config):
     def day(self) -> dt.date:
         if self.as_of:
             return dt.date.fromisoformat(self.as_of)
-        return dt.datetime.now(dt.UTC).date()
+        return clock.today()
 
     def settings(self) -> RecommendationSettings:
         return RecommendationSettings(

@@ -36,6 +36,7 @@ from procurement_pipeline.defs.alerts.sensors import (
 from procurement_pipeline.defs.automation.cycle_state import cycle_settled
 from procurement_pipeline.defs.prices.assets import scrape_windows, scraped_prices
 from procurement_pipeline.defs.resources import WarehouseResource
+from procurement_pipeline.lib import clock
 from procurement_pipeline.lib.recommendations import (
     OPPORTUNITY_COLUMNS,
     RecommendationSettings,
@@ -169,7 +170,7 @@ def build_opportunity_sensor(mail_configured: bool, margin: float) -> dg.SensorD
                 cursor = record.storage_id
                 continue
             settled = cycle_settled(context.instance, record.storage_id)
-            age = dt.datetime.now(dt.UTC).timestamp() - record.timestamp
+            age = clock.now().timestamp() - record.timestamp
             if not settled and age < SETTLE_TIMEOUT.total_seconds():
                 context.log.info(
                     f"window {record.partition_key}: waiting for its automation cycle to refresh "

@@ -42,9 +42,6 @@ OBSERVATION_COLUMNS = [
     "listing_url",
     "offers_considered",
 ]
-ANCHOR_COLUMNS = ["sku", "anchor_price", "anchor_day", "anchor_source"]
-
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 @dataclass(frozen=True)

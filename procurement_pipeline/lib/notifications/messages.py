@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import quote
 
-from procurement_pipeline.lib import artifacts
+from procurement_pipeline.lib import artifacts, clock
 from procurement_pipeline.lib.logging import redact_text
 from procurement_pipeline.lib.notifications.mailer import build_message
 from procurement_pipeline.lib.reporting.formatting import (
@@ -194,7 +194,7 @@ def build_run_failure_message(
     step_keys: Sequence[str] = (),
 ) -> EmailMessage:
     """Alert for a failed run: run id, job, error (secrets redacted, truncated), UI link."""
-    when = format_datetime_br(failed_at or dt.datetime.now(dt.UTC))
+    when = format_datetime_br(failed_at or clock.now())
     clean_error = redact_text(error or "(sem mensagem de erro)")
     if len(clean_error) > MAX_ERROR_CHARS:
         clean_error = clean_error[:MAX_ERROR_CHARS] + "\n… (mensagem truncada)"

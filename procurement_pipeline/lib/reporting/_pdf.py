@@ -18,6 +18,7 @@ from reportlab.pdfgen.canvas import Canvas
 # The artifact store's atomic writer, re-exported for the report builders: its temporary file
 # gets the mode open() gives (0666 & ~umask), not mkstemp's 0600, so a dashboard or backup job
 # running as another user can read the PDFs.
+from procurement_pipeline.lib import clock
 from procurement_pipeline.lib.artifacts import atomic_path as atomic_path
 from procurement_pipeline.lib.reporting.formatting import format_datetime_br
 
@@ -83,7 +84,7 @@ class PdfWriter:
         self.canvas.setAuthor("procurement_pipeline")
         self.canvas.setCreator("procurement_pipeline")
         self.footer = latin1(footer)
-        self.generated = format_datetime_br(generated_at or dt.datetime.now(dt.UTC))
+        self.generated = format_datetime_br(generated_at or clock.now())
         self.pages = 0
         self.y = PAGE_H - MARGIN
         self._page_open = False

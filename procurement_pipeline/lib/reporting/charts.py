@@ -30,6 +30,7 @@ from reportlab.lib import colors  # noqa: E402
 from reportlab.lib.utils import ImageReader  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
+from procurement_pipeline.lib import clock
 from procurement_pipeline.lib.reporting.formatting import format_number  # noqa: E402
 from procurement_pipeline.lib.reporting.model import (  # noqa: E402
     SYNTHETIC_LABEL,
@@ -165,7 +166,7 @@ class ChartData:
             a for a in (self.history_x, self.synthetic_x, self.forecast_x, self.holdout_x) if len(a)
         ]
         if not xs:
-            today = (dt.date.today() - EPOCH).days
+            today = (clock.today() - EPOCH).days
             return today - 30.0, float(today)
         lo = min(float(np.nanmin(a)) for a in xs)
         hi = max(float(np.nanmax(a)) for a in xs)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from procurement_pipeline.lib import clock
 from procurement_pipeline.lib.forecasting.metrics import METRIC_KEYS as FORECAST_METRIC_KEYS
 
 METRIC_KEYS = FORECAST_METRIC_KEYS
@@ -31,7 +32,6 @@ MEDIAN_METRIC_KEYS = (
     "mase_seasonal_naive",
     "validation_mase_naive",
 )
-STATUSES = ("trained", "skipped", "failed")
 DEFAULT_PAGE_SELECTION = 50
 
 
@@ -274,7 +274,7 @@ def summarize_catalog(
     moves.sort(key=lambda m: (-abs(m.move), m.sku))
     models_used = Counter(str(m.get("model") or "unknown") for m in metrics_rows)
     return CatalogSummary(
-        generated_at=generated_at or dt.datetime.now(dt.UTC),
+        generated_at=generated_at or clock.now(),
         products_total=sum(counts.values()),
         trained=counts["trained"],
         skipped=counts["skipped"],

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from procurement_pipeline.lib import clock
 from procurement_pipeline.lib.logging import get_logger
 from procurement_pipeline.lib.scraping.mercadolivre import (
     LISTING_BASE_URL,
@@ -630,7 +631,7 @@ class DemoMarketPages:
     def current_window(self) -> datetime:
         ws = self.window_start
         if ws is None:
-            return window_floor(datetime.now(UTC))
+            return window_floor(clock.now())
         return window_floor(ws() if callable(ws) else ws)
 
     def __call__(self, url: str) -> str | None:

@@ -46,12 +46,6 @@ def _as_date(value: Any) -> date | None:
     return pd.Timestamp(value).date()
 
 
-def _clean_float(value: Any) -> float | None:
-    if value is None or pd.isna(value):
-        return None
-    return float(value)
-
-
 def _db_value(value: Any) -> Any:
     """pandas' missing values (NaN, NaT, None) to SQL NULL; Timestamps to datetimes."""
     if isinstance(value, dict | list | str | bool):

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from procurement_pipeline.lib import clock
 from procurement_pipeline.lib.warehouse.schema import sent_notifications as t
 
 PENDING = "pending"
@@ -26,7 +27,7 @@ SENT = "sent"
 
 
 def _now(now: datetime | None) -> datetime:
-    value = now or datetime.now(UTC)
+    value = now or clock.now()
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
@@ -66,12 +67,6 @@ def claim_notification(
     except IntegrityError:
         return False
     return True
-
-
-def get_notification(engine: Engine, key: str) -> dict[str, Any] | None:
-    with engine.connect() as conn:
-        row = conn.execute(select(t).where(t.c.notification_key == key)).mappings().first()
-    return dict(row) if row else None
 
 
 def mark_sent(engine: Engine, key: str, *, now: datetime | None = None) -> bool:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -249,14 +248,6 @@ def _has_table(conn: Connection, name: str) -> bool:
     return inspect(conn).has_table(name)
 
 
-def latest_recommendation_day(engine: Engine) -> dt.date | None:
-    with engine.connect() as conn:
-        if not _has_table(conn, purchase_recommendations.name):
-            return None
-        value = conn.execute(select(func.max(purchase_recommendations.c.as_of))).scalar()
-    return _day(value)
-
-
 def load_recommendations(
     engine: Engine, as_of: dt.date | None = None, *, active_only: bool = True
 ) -> pd.DataFrame:
@@ -331,11 +322,3 @@ def skus_known(engine: Engine) -> list[str]:
     """Every SKU the catalog knows (active or not): what a consumption file may name."""
     with engine.connect() as conn:
         return list(conn.execute(select(products.c.sku).order_by(products.c.sku)).scalars())
-
-
-def stock_by_sku(engine: Engine, skus: Iterable[str] | None = None) -> pd.Series:
-    """Current stock (float) per SKU."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(products.c.sku, products.c.current_stock)).all()
-    series = pd.Series({sku: float(stock) for sku, stock in rows}, dtype=float)
-    return series if skus is None else series.reindex(list(skus)).fillna(0.0)
