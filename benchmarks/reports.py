@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> dict:
 
         log(f"{args.products} product reports with {args.workers} worker process(es)")
         started = time.perf_counter()
-        results = build_product_reports(items, out / "products", workers=args.workers)
+        batch = build_product_reports(items, out / "products", workers=args.workers)
+        batch.raise_for_failures()
+        results = batch.built
         products_s = time.perf_counter() - started
         pages = sum(p for _, _, p in results)
         size_mb = sum(path.stat().st_size for _, path, _ in results) / 1e6

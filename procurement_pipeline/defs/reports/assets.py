@@ -20,7 +20,6 @@ from procurement_pipeline.defs.partitions import products_partitions
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
 from procurement_pipeline.lib import artifacts
 from procurement_pipeline.lib.reporting import (
-    ReportBuildError,
     build_catalog_report,
     build_global_report,
     build_product_reports,
@@ -81,12 +80,8 @@ def product_reports(
     loaded_s = time.monotonic() - started
     workers = _workers(config, len(skus))
     context.log.info(f"building {len(items)} product reports with {workers} process(es)")
-    failures: dict[str, str] = {}
-    try:
-        results = build_product_reports(items, store.root, workers=workers)
-    except ReportBuildError as error:
-        failures = error.failures
-        results = getattr(error, "results", [])
+    batch = build_product_reports(items, store.root, workers=workers)
+    results, failures = batch.built, batch.failures
     pages = {sku: count for sku, _path, count in results}
     paths = {sku: store.relative(path) for sku, path, _count in results}
     by_status = pd.Series([i.status for i in items], dtype=object).value_counts().to_dict()

@@ -19,6 +19,7 @@ from procurement_pipeline.lib.reporting.model import (
     summarize_catalog,
 )
 from procurement_pipeline.lib.reporting.product import (
+    ReportBatch,
     ReportBuildError,
     build_product_report,
     build_product_reports,
@@ -37,6 +38,7 @@ __all__ = [
     "ProductOutcome",
     "ProductReportData",
     "PurchaseLine",
+    "ReportBatch",
     "ReportBuildError",
     "build_catalog_report",
     "build_global_report",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import functools
 import multiprocessing
 import os
@@ -66,6 +67,19 @@ class ReportBuildError(RuntimeError):
         self.failures = failures
         sample = "; ".join(f"{sku}: {err}" for sku, err in list(failures.items())[:5])
         super().__init__(f"{len(failures)} product report(s) failed: {sample}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportBatch:
+    """What one build_product_reports call made: (sku, path, pages) per built report in input
+    order, and SKU -> error text for the products that failed (the others were built)."""
+
+    built: list[tuple[str, Path, int]]
+    failures: dict[str, str]
+
+    def raise_for_failures(self) -> None:
+        if self.failures:
+            raise ReportBuildError(self.failures)
 
 
 @functools.lru_cache(maxsize=1)
@@ -427,15 +441,14 @@ def build_product_reports(
     *,
     renderer: Renderer = "vector",
     chunk_size: int = 25,
-    raise_on_error: bool = True,
-) -> list[tuple[str, Path, int]]:
+) -> ReportBatch:
     """Build one PDF per product in a process pool, each at ``artifacts.product_report_path``
-    under ``artifact_root``; return (sku, path, pages) in input order.
+    under ``artifact_root``.
 
     Items are consumed lazily in chunks, with at most 2 chunks per worker in flight, so a
     generator over thousands of products never sits in memory at once. workers <= 1 builds in
-    this process. A product that fails does not stop the others; with raise_on_error a
-    ReportBuildError naming the failed SKUs is raised at the end (its .results holds the rest).
+    this process. A product that fails does not stop the others: the batch names it in
+    ``failures`` (``raise_for_failures`` turns that into a ReportBuildError).
     """
     root = str(ArtifactStore(artifact_root).root)
     started = time.perf_counter()
@@ -471,8 +484,4 @@ def build_product_reports(
         workers=workers,
         seconds=round(time.perf_counter() - started, 2),
     )
-    if failures and raise_on_error:
-        error = ReportBuildError(failures)
-        error.results = results  # type: ignore[attr-defined]
-        raise error
-    return results
+    return ReportBatch(built=results, failures=failures)

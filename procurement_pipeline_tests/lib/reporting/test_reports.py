@@ -180,7 +180,9 @@ def test_build_product_reports(tmp_path, workers):
     items = [
         sample_product(i, days=60, status="skipped" if i == 2 else "trained") for i in range(5)
     ]
-    results = build_product_reports(iter(items), tmp_path, workers=workers, chunk_size=2)
+    batch = build_product_reports(iter(items), tmp_path, workers=workers, chunk_size=2)
+    assert batch.failures == {}
+    results = batch.built
     assert [sku for sku, _, _ in results] == [d.sku for d in items]
     assert [pages for _, _, pages in results] == [2, 2, 1, 2, 2]
     for sku, path, pages in results:
@@ -196,10 +198,12 @@ def test_failed_build_leaves_nothing_and_names_the_sku(tmp_path):
         build_product_report(bad, tmp_path / "bad.pdf")
     assert not (tmp_path / "bad.pdf").exists()
     assert list(tmp_path.iterdir()) == []
+    batch = build_product_reports([sample_product(0), bad], tmp_path / "out", workers=1)
+    assert list(batch.failures) == [bad.sku]
+    assert [sku for sku, _, _ in batch.built] == ["SKU-00000"]
     with pytest.raises(ReportBuildError) as info:
-        build_product_reports([sample_product(0), bad], tmp_path / "out", workers=1)
+        batch.raise_for_failures()
     assert list(info.value.failures) == [bad.sku]
-    assert [sku for sku, _, _ in info.value.results] == ["SKU-00000"]
 
 
 def test_catalog_product_section_is_one_page_even_with_a_long_reason(tmp_path):
