@@ -27,6 +27,11 @@ from procurement_pipeline.lib.forecasting.publish import (
     sweep_model_files,
 )
 from procurement_pipeline.lib.forecasting.summary import summarize_training
+from procurement_pipeline.lib.forecasting.trust import (
+    MAX_MASE_NAIVE,
+    MIN_HOLDOUT_DAYS,
+    global_model_problems,
+)
 from procurement_pipeline.lib.history.fingerprint import catalog_fingerprint, history_fingerprints
 from procurement_pipeline.lib.warehouse.catalog import active_skus, utcnow
 from procurement_pipeline.lib.warehouse.forecasts import (
@@ -304,26 +309,15 @@ def global_price_model(
     asset=global_price_model,
     blocking=True,
     description="Blocks reports and e-mails: the newest global model trained, was judged on at "
-    "least 7 held-out days, forecasts finite positive values, and is not far worse than the "
-    "naive forecast (MASE < 2).",
+    f"least {MIN_HOLDOUT_DAYS} held-out days, forecasts finite positive values, and is not far "
+    f"worse than the naive forecast (MASE < {MAX_MASE_NAIVE:g}).",
 )
 def global_model_trustworthy(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     model = latest_global_model(warehouse.get_engine())
     if model is None:
         return dg.AssetCheckResult(passed=False, metadata={"reason": "no global model"})
-    future = model["forecasts"][model["forecasts"]["kind"] == "future"]
-    values = future[["yhat", "yhat_lower", "yhat_upper"]].astype(float)
-    finite_positive = bool(len(future)) and bool((values.notna() & (values > 0)).all().all())
+    problems = global_model_problems(model)
     mase = (model["metrics"] or {}).get("mase_naive")
-    problems = []
-    if model["status"] != "trained":
-        problems.append(f"status {model['status']}: {model['reason']}")
-    if model["holdout_days"] < 7:
-        problems.append(f"only {model['holdout_days']} holdout days")
-    if not finite_positive:
-        problems.append("forecast has missing or non-positive values")
-    if mase is None or mase >= 2:
-        problems.append(f"MASE vs naive {mase}")
     return dg.AssetCheckResult(
         passed=not problems,
         metadata={
