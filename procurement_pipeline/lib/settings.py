@@ -99,3 +99,18 @@ def holding_cost_rate() -> float:
     if not 0 <= value <= 5:
         raise ValueError(f"{HOLDING_COST_RATE_ENV} must be a yearly share in [0, 5], got {raw!r}")
     return value
+
+
+FAST_PROPHET_ENV = "PROCUREMENT_FAST_PROPHET"
+_TRUE, _FALSE = ("1", "true", "yes", "on", "sim"), ("0", "false", "no", "off", "nao", "não")
+
+
+def fast_prophet() -> bool:
+    """Whether training uses the faster Prophet subclass and CmdStan backend
+    (lib/forecasting/model.py) or stock Prophet: PROCUREMENT_FAST_PROPHET, default on."""
+    raw = (os.environ.get(FAST_PROPHET_ENV) or "").strip().lower()
+    if not raw or raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ValueError(f"{FAST_PROPHET_ENV} must be 1 or 0 (true/false), got {raw!r}")

@@ -13,6 +13,7 @@ from procurement_pipeline.defs.history.assets import HISTORY_FINGERPRINT_KEY, da
 from procurement_pipeline.defs.metadata import preview
 from procurement_pipeline.defs.partitions import products_partitions
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
+from procurement_pipeline.lib import settings
 from procurement_pipeline.lib.cycle import PRODUCTS_PER_RUN
 from procurement_pipeline.lib.forecasting import (
     CODE_VERSION,
@@ -49,7 +50,11 @@ class ModelConfig(dg.Config):
     workers: int = Field(default=0, description="Training processes; 0 = one per core.")
 
     def settings(self) -> ModelSettings:
-        return ModelSettings(min_history_days=self.min_history_days, horizon=self.horizon)
+        return ModelSettings(
+            min_history_days=self.min_history_days,
+            horizon=self.horizon,
+            fast_prophet=settings.fast_prophet(),
+        )
 
 
 def training_items(history: pd.DataFrame, skus: list[str]):

@@ -236,6 +236,12 @@ def _backend_class():
     return _FAST_BACKEND
 
 
+def _stock_prophet_class():
+    from prophet import Prophet
+
+    return Prophet
+
+
 def _prophet_class():
     """Prophet with faster internals and the same results (serialised models are plain Prophet
     JSON; every override is compared with stock Prophet in the tests):
@@ -362,7 +368,7 @@ def _prophet_class():
 
 def build_model(settings: ModelSettings, span_days: int):
     """A fresh Prophet configured from settings; yearly terms only with enough history."""
-    model = _prophet_class()(
+    model = (_prophet_class() if settings.fast_prophet else _stock_prophet_class())(
         growth=settings.growth,
         changepoint_prior_scale=settings.changepoint_prior_scale,
         n_changepoints=settings.n_changepoints,

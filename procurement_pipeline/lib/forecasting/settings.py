@@ -52,6 +52,11 @@ class ModelSettings:
     log_scale: bool = True
     # Posterior draws for Prophet's own intervals; only used when interval_method == "prophet".
     uncertainty_samples: int = 0
+    # True: Prophet through the faster subclass and CmdStan backend of model.py (the same
+    # numbers, compared with stock Prophet in test_fast_paths.py). False: stock Prophet and
+    # its cmdstanpy backend, the way back if a Prophet or cmdstanpy upgrade breaks the
+    # overrides (PROCUREMENT_FAST_PROPHET=0; each Prophet fit then takes about twice as long).
+    fast_prophet: bool = True
 
     # Post-processing of Prophet's path.
     # "ar1": carry the last residual forward, decaying by its estimated lag-1 autocorrelation;

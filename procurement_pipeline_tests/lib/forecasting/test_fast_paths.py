@@ -6,6 +6,7 @@ See "Training speed" in benchmarks/FORECAST_TUNING.md. Everything here is compar
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -38,17 +39,6 @@ def _history(kind, days, missing, seed=7):
     return synthetic_price_series(kind, n_days=days, seed=seed, missing_share=missing)
 
 
-@pytest.fixture
-def stock_prophet(monkeypatch):
-    """Make build_model use stock Prophet (pandas internals, cmdstanpy's own optimize)."""
-    from prophet import Prophet
-
-    def use_stock():
-        monkeypatch.setattr(model_module, "_prophet_class", lambda: Prophet)
-
-    return use_stock
-
-
 def _model_dict(model):
     from prophet.serialize import model_to_json
 
@@ -58,13 +48,18 @@ def _model_dict(model):
 
 
 @pytest.mark.parametrize(("kind", "days", "missing", "growth"), CASES)
-def test_fit_equals_stock_prophet(kind, days, missing, growth, stock_prophet):
+def test_fit_equals_stock_prophet(kind, days, missing, growth):
+    """ModelSettings.fast_prophet (PROCUREMENT_FAST_PROPHET) switches to stock Prophet and
+    its cmdstanpy backend: the way back if an upgrade breaks the overrides."""
+    from prophet import Prophet
+
     settings = ModelSettings(growth=growth)
     df = prepare_history(_history(kind, days, missing))
     fast = fit_model(df, settings)
     assert type(fast.stan_backend).__name__ == "FastCmdStanPyBackend"
-    stock_prophet()
-    stock = fit_model(df, settings)
+    assert type(fast) is not Prophet
+    stock = fit_model(df, dataclasses.replace(settings, fast_prophet=False))
+    assert type(stock) is Prophet
     assert type(stock.stan_backend).__name__ == "CmdStanPyBackend"
     assert set(fast.params) == set(stock.params)
     for name in fast.params:
@@ -76,11 +71,10 @@ def test_fit_equals_stock_prophet(kind, days, missing, growth, stock_prophet):
     )
 
 
-def test_train_product_model_equals_stock_prophet(stock_prophet):
+def test_train_product_model_equals_stock_prophet():
     hist = _history("weekly", 180, 0.05, seed=11)
     fast = train_product_model("SKU-A", hist)
-    stock_prophet()
-    stock = train_product_model("SKU-A", hist)
+    stock = train_product_model("SKU-A", hist, ModelSettings(fast_prophet=False))
     assert fast.status == stock.status == "trained"
     pd.testing.assert_frame_equal(fast.holdout, stock.holdout)
     pd.testing.assert_frame_equal(fast.forecast, stock.forecast)
@@ -280,3 +274,16 @@ def test_setup_dataframe_equals_prophet(scale):
             Prophet.setup_dataframe(ref, df.copy()),
             check_exact=True,
         )
+
+
+def test_the_switch_reads_procurement_fast_prophet(monkeypatch):
+    from procurement_pipeline.lib import settings
+
+    monkeypatch.delenv("PROCUREMENT_FAST_PROPHET", raising=False)
+    assert settings.fast_prophet() is True
+    for raw, expected in (("0", False), ("false", False), (" Off ", False), ("1", True)):
+        monkeypatch.setenv("PROCUREMENT_FAST_PROPHET", raw)
+        assert settings.fast_prophet() is expected
+    monkeypatch.setenv("PROCUREMENT_FAST_PROPHET", "talvez")
+    with pytest.raises(ValueError, match="PROCUREMENT_FAST_PROPHET"):
+        settings.fast_prophet()
