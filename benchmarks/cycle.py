@@ -36,7 +36,6 @@ import email.policy
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 import uuid
@@ -45,6 +44,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from benchmarks.quiet import run_quietly
 from procurement_pipeline.defs.catalog.assets import product_catalog
 from procurement_pipeline.defs.prices.assets import (
     demo_price_history,
@@ -56,7 +56,6 @@ from procurement_pipeline.defs.resources import (
     ArtifactStoreResource,
     WarehouseResource,
 )
-from procurement_pipeline.lib.logging import configure_logging
 from procurement_pipeline.lib.scraping.demo_market import DemoMarketPages
 from procurement_pipeline.lib.scraping.server import ScraperAPIServer
 from procurement_pipeline.lib.warehouse import create_warehouse_engine
@@ -316,10 +315,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    # Set here, not at import: tests import this module, and an environment change at import
-    # silenced the logging of every later test in that process. Per-product lines would drown
-    # the progress output; the servers started by main() inherit the level.
-    os.environ.setdefault("PROCUREMENT_LOG_LEVEL", "WARNING")
-    sys.stdout.reconfigure(line_buffering=True)
-    configure_logging(force=True)
-    sys.exit(main())
+    run_quietly(main)

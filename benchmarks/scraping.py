@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from procurement_pipeline.lib.logging import configure_logging
+from benchmarks.quiet import run_quietly
 from procurement_pipeline.lib.scraping.collect import ScrapeTarget, scrape_window
 from procurement_pipeline.lib.scraping.demo_market import (
     DemoMarketPages,
@@ -153,9 +151,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # Set here, not at import: tests import this module, and an environment change at import
-    # silenced the logging of every later test in that process. Per-product lines would drown
-    # the progress output; the servers started by main() inherit the level.
-    os.environ.setdefault("PROCUREMENT_LOG_LEVEL", "WARNING")
-    configure_logging(force=True)
-    sys.exit(main())
+    run_quietly(main)

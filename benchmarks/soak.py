@@ -52,7 +52,6 @@ import random
 import shutil
 import signal
 import statistics
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -68,6 +67,7 @@ from dagster._core.execution.backfill import BulkActionsFilter
 from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES
 from sqlalchemy import Engine, func, select
 
+from benchmarks.quiet import run_quietly
 from procurement_pipeline.defs.automation.cycle_state import (
     IN_PROGRESS_BACKFILL,
     cycle_settled,
@@ -78,7 +78,6 @@ from procurement_pipeline.lib.forecasting import (
     forecast_from_model,
     load_model,
 )
-from procurement_pipeline.lib.logging import configure_logging
 from procurement_pipeline.lib.warehouse.schema import (
     daily_price_history,
     forecasts,
@@ -900,10 +899,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    # Set here, not at import: tests import this module, and an environment change at import
-    # silenced the logging of every later test in that process. Per-product lines would drown
-    # the progress output; the servers started by main() inherit the level.
-    os.environ.setdefault("PROCUREMENT_LOG_LEVEL", "WARNING")
-    sys.stdout.reconfigure(line_buffering=True)
-    configure_logging(force=True)
-    sys.exit(main())
+    run_quietly(main)

@@ -10,12 +10,22 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from procurement_pipeline.lib.catalog import parse_catalog
+from procurement_pipeline.lib.history.cleaning import build_daily_history
+from procurement_pipeline.lib.scraping.demo_market import demo_windows, seed_demo_observations
 from procurement_pipeline.lib.warehouse import create_warehouse_engine, migrate
+from procurement_pipeline.lib.warehouse.catalog import load_products, upsert_catalog
+from procurement_pipeline.lib.warehouse.history import (
+    insert_observations,
+    load_real_observations,
+    replace_daily_history,
+)
 
 MYSQL_HOST = os.environ.get("PROCUREMENT_TEST_MYSQL_HOST", "127.0.0.1")
 MYSQL_PORT = int(os.environ.get("PROCUREMENT_TEST_MYSQL_PORT", "3306"))
@@ -116,3 +126,18 @@ def sample_catalog(tmp_path) -> Path:
     path = tmp_path / "catalog.csv"
     path.write_bytes(catalog_csv(SAMPLE_ROWS))
     return path
+
+
+def seed_demo_warehouse(url: str, now: datetime, days: int) -> None:
+    """A migrated warehouse at ``url`` with the sample catalog, ``days`` of demo-market
+    windows up to ``now`` and the daily history cleaned from them."""
+    engine = create_warehouse_engine(url)
+    try:
+        migrate(engine)
+        upsert_catalog(engine, parse_catalog(catalog_csv(SAMPLE_ROWS)))
+        windows = demo_windows(now, days)
+        insert_observations(engine, seed_demo_observations(load_products(engine), windows))
+        daily, _ = build_daily_history(load_real_observations(engine))
+        replace_daily_history(engine, daily, built_at=now)
+    finally:
+        engine.dispose()

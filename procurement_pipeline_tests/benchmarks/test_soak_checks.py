@@ -23,16 +23,7 @@ import pytest
 from sqlalchemy import delete, func, insert, select, update
 
 from benchmarks import soak
-from procurement_pipeline.lib.catalog import parse_catalog
-from procurement_pipeline.lib.history.cleaning import build_daily_history
-from procurement_pipeline.lib.scraping.demo_market import demo_windows, seed_demo_observations
-from procurement_pipeline.lib.warehouse import create_warehouse_engine, migrate
-from procurement_pipeline.lib.warehouse.catalog import load_products, upsert_catalog
-from procurement_pipeline.lib.warehouse.history import (
-    insert_observations,
-    load_real_observations,
-    replace_daily_history,
-)
+from procurement_pipeline.lib.warehouse import create_warehouse_engine
 from procurement_pipeline.lib.warehouse.schema import (
     daily_price_history,
     global_models,
@@ -41,7 +32,7 @@ from procurement_pipeline.lib.warehouse.schema import (
     offers,
     price_observations,
 )
-from procurement_pipeline_tests.conftest import SAMPLE_ROWS, catalog_csv
+from procurement_pipeline_tests.conftest import SAMPLE_ROWS, seed_demo_warehouse
 from procurement_pipeline_tests.defs.forecasting import training_worker
 
 NOW = datetime.now(UTC).replace(tzinfo=None)
@@ -64,14 +55,7 @@ def trained(tmp_path_factory) -> Path:
     """The clean state, built once: a folder with warehouse.sqlite and artifacts/."""
     root = tmp_path_factory.mktemp("soak_state")
     url = f"sqlite:///{root / 'warehouse.sqlite'}"
-    engine = create_warehouse_engine(url)
-    migrate(engine)
-    upsert_catalog(engine, parse_catalog(catalog_csv(SAMPLE_ROWS)))
-    observations = seed_demo_observations(load_products(engine), demo_windows(NOW, 75))
-    insert_observations(engine, observations)
-    daily, _ = build_daily_history(load_real_observations(engine))
-    replace_daily_history(engine, daily, built_at=NOW)
-    engine.dispose()
+    seed_demo_warehouse(url, NOW, 75)
     spec = {"url": url, "root": str(root / "artifacts"), "skus": SKUS}
     assert training_worker.train({**spec, "asset": "products"})
     assert training_worker.train({**spec, "asset": "global"})

@@ -16,17 +16,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION
-from procurement_pipeline.lib.catalog import parse_catalog
-from procurement_pipeline.lib.history.cleaning import build_daily_history
-from procurement_pipeline.lib.scraping.demo_market import demo_windows, seed_demo_observations
-from procurement_pipeline.lib.warehouse import create_warehouse_engine, migrate
-from procurement_pipeline.lib.warehouse.catalog import load_products, upsert_catalog
-from procurement_pipeline.lib.warehouse.history import (
-    insert_observations,
-    load_real_observations,
-    replace_daily_history,
-)
-from procurement_pipeline_tests.conftest import REPO_ROOT, SAMPLE_ROWS, catalog_csv
+from procurement_pipeline_tests.conftest import REPO_ROOT, seed_demo_warehouse
 
 SKU = "TEC-00001"
 # The run: the code location's definitions, one product's training and report step.
@@ -49,16 +39,7 @@ NOISE = re.compile(r"\w*Warning:|Importing plotly failed|Importing matplotlib fa
 
 def test_a_training_and_report_run_process_prints_no_third_party_warnings(tmp_path):
     url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
-    engine = create_warehouse_engine(url)
-    migrate(engine)
-    now = datetime.now(UTC).replace(tzinfo=None)
-    upsert_catalog(engine, parse_catalog(catalog_csv(SAMPLE_ROWS)))
-    insert_observations(
-        engine, seed_demo_observations(load_products(engine), demo_windows(now, 75))
-    )
-    daily, _ = build_daily_history(load_real_observations(engine))
-    replace_daily_history(engine, daily, built_at=now)
-    engine.dispose()
+    seed_demo_warehouse(url, datetime.now(UTC).replace(tzinfo=None), 75)
     home = tmp_path / "dagster_home"
     home.mkdir()
     with dg.DagsterInstance.from_config(str(home)) as instance:

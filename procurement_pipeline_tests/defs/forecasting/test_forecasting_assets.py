@@ -41,7 +41,7 @@ from procurement_pipeline.lib.warehouse.history import (
     replace_synthetic_observations,
 )
 from procurement_pipeline.lib.warehouse.schema import forecasts, global_models, model_registry
-from procurement_pipeline_tests.conftest import SAMPLE_ROWS, catalog_csv
+from procurement_pipeline_tests.conftest import SAMPLE_ROWS, catalog_csv, seed_demo_warehouse
 
 SHORT_HISTORY_SKU = "NEW-00001"
 ROWS = [
@@ -231,13 +231,7 @@ def test_global_check_blocks_an_untrustworthy_model(tmp_path):
     """Too little history: the global model is skipped and its blocking check fails, which
     stops anything downstream (the reports and their e-mail)."""
     url = f"sqlite:///{tmp_path / 'w.sqlite'}"
-    engine = create_warehouse_engine(url)
-    migrate(engine)
-    upsert_catalog(engine, parse_catalog(catalog_csv(SAMPLE_ROWS)))
-    observations = seed_demo_observations(load_products(engine), demo_windows(NOW, 8))
-    insert_observations(engine, observations)
-    daily, _ = build_daily_history(load_real_observations(engine))
-    replace_daily_history(engine, daily, built_at=NOW)
+    seed_demo_warehouse(url, NOW, 8)
     defs = forecasting_defs(url, tmp_path / "artifacts")
     with dg.instance_for_test() as instance:
         result = dg.materialize(
