@@ -90,6 +90,7 @@ def evaluate_series(
     series' origins."""
     df = prepare_history(history)
     totals: dict[str, Any] = {"days": 0, "origins": 0, "naive_ae": 0.0, "chosen": {}}
+    totals.update(dict.fromkeys(("days_at_last", "days_above", "days_below"), 0))
     for name in FORECASTERS:
         totals.update({f"{name}_ae": 0.0, f"{name}_inside": 0, f"{name}_s": 0.0})
     baseline_settings = ModelSettings()
@@ -111,7 +112,11 @@ def evaluate_series(
             totals[f"{name}_ae"] += float(np.abs(y - frame["yhat"].to_numpy()).sum())
             inside = (y >= frame["yhat_lower"].to_numpy()) & (y <= frame["yhat_upper"].to_numpy())
             totals[f"{name}_inside"] += int(inside.sum())
-        totals["naive_ae"] += float(np.abs(y - train["y"].iloc[-1]).sum())
+        last = float(train["y"].iloc[-1])
+        totals["naive_ae"] += float(np.abs(y - last).sum())
+        totals["days_at_last"] += int((y == last).sum())
+        totals["days_above"] += int((y > last).sum())
+        totals["days_below"] += int((y < last).sum())
         totals["chosen"][served.name] = totals["chosen"].get(served.name, 0) + 1
         totals["days"] += len(y)
         totals["origins"] += 1
@@ -144,6 +149,33 @@ def summarize(rows: Sequence[dict[str, Any]], name: str) -> dict[str, Any]:
         "ties": sum(s["tie"] for s in scores),
         "coverage_80": round(sum(r[f"{name}_inside"] for r in rows) / days, 4),
         "s_per_series": round(sum(r[f"{name}_s"] for r in rows) / len(rows), 4),
+    }
+
+
+def headroom(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """What the test days leave a forecast to win against naive, whatever the model.
+
+    A forecast that moves the last price by a constant offset c gains at most |c| on a day on
+    the side it moved to and loses |c| on every other day (a day at the last price included),
+    so it can beat naive only on a series where more test days lie on one side of the last
+    price than at it or on the other side. ``offset_can_win`` is the share of such series: an
+    upper bound on "beats naive" for constant-offset forecasts (a drift that grows with the
+    horizon is bounded the same way over any span of days with the same sign). Also the median
+    share of test days at exactly the last price.
+    """
+    rows = [r for r in rows if r["days"]]
+    if not rows:
+        return {"series": 0}
+    can_win = 0
+    at_last = []
+    for r in rows:
+        at, above, below = r["days_at_last"], r["days_above"], r["days_below"]
+        can_win += above > at + below or below > at + above
+        at_last.append(at / r["days"])
+    return {
+        "series": len(rows),
+        "median_share_of_days_at_last_price": round(statistics.median(at_last), 4),
+        "offset_can_win": round(can_win / len(rows), 4),
     }
 
 
@@ -229,6 +261,19 @@ def main() -> None:
                 f"| {group} | {name} | {s['series']} | {s['median_ratio']:.3f} | "
                 f"{s['share_beating_naive']:.0%} | {s['ties']} | {s['coverage_80']:.0%} | "
                 f"{s['s_per_series']:.3f} |"
+            )
+    print(
+        "\n| kind | series | median share of test days at the last price | "
+        "series where a constant offset can beat naive |"
+    )
+    print("|:--|--:|--:|--:|")
+    for group, members in groups.items():
+        h = headroom(members)
+        figures[group]["headroom"] = h
+        if h["series"]:
+            print(
+                f"| {group} | {h['series']} | {h['median_share_of_days_at_last_price']:.0%} | "
+                f"{h['offset_can_win']:.0%} |"
             )
     chosen: dict[str, int] = {}
     for r in rows:

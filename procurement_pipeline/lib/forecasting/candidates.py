@@ -15,6 +15,12 @@ absolute error, whose best forecast is the *median* of what can happen, not the 
   and damped (factor ``damping`` per day: a trend fades rather than runs on for a month);
 - Prophet (``model.py``) is the fourth candidate, the only one that sees weekly patterns.
 
+Besides the served candidate's path (the median: what the forecast error is judged on), every
+served model carries the *expected* path (:func:`expected_offsets`): the log of the mean of
+the series' own past h-day price ratios. Money is linear in price, so a buying decision needs
+the expected price; for a price that holds for weeks and then steps up the median says "it
+holds" while the expectation rises by the chance of a step times its size.
+
 Every numpy candidate's interval is the spread (10 %/90 % quantiles around the median) of the
 past h-day changes in the last ``interval_window_days``, centred on the candidate's own path
 and scaled by ``change_interval_scale``; horizons with too few pairs extrapolate like a random walk.
@@ -60,6 +66,27 @@ def daily_grid(prepared: pd.DataFrame) -> DailyGrid:
     return DailyGrid(days[0], values)
 
 
+def _change_pairs(
+    grid: DailyGrid, window_days: int, max_h: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The log changes between observed days h apart (row h - 1; NaN where either day has no
+    price or t - h is before the series) for the later days t of the last ``window_days``,
+    the pairs per horizon, and how many leading horizons have MIN_CHANGE_PAIRS pairs."""
+    values = grid.values
+    n = len(values)
+    hs = np.arange(1, min(max_h, n - 1) + 1)
+    if not len(hs):
+        return np.empty((0, 0)), np.zeros(0, dtype=np.int64), 0
+    # All horizons at once.
+    later = np.arange(max(0, n - window_days), n)
+    earlier = later[None, :] - hs[:, None]
+    diff = values[later][None, :] - values[np.maximum(earlier, 0)]
+    diff[earlier < 0] = np.nan
+    counts = np.count_nonzero(~np.isnan(diff), axis=1)
+    short = np.flatnonzero(counts < MIN_CHANGE_PAIRS)
+    return diff, counts, int(short[0]) if len(short) else len(hs)
+
+
 def change_quantiles(grid: DailyGrid, window_days: int, max_h: int, probs) -> np.ndarray:
     """Quantiles (rows: ``probs``) of the log changes between observed days h apart, for
     h = 1..max_h (columns), over pairs whose later day falls in the last ``window_days``.
@@ -69,22 +96,8 @@ def change_quantiles(grid: DailyGrid, window_days: int, max_h: int, probs) -> np
     With no horizon at all: zero change and zero spread.
     """
     probs = np.asarray(probs, dtype=float)
-    values = grid.values
-    n = len(values)
     out = np.zeros((len(probs), max_h))
-    later_start = max(0, n - window_days)
-    hs = np.arange(1, min(max_h, n - 1) + 1)
-    if not len(hs):
-        return out
-    # Row h-1: values[t] - values[t - h] for the later days t of the window (NaN if either
-    # day has no price, or t - h is before the series); all horizons at once.
-    later = np.arange(later_start, n)
-    earlier = later[None, :] - hs[:, None]
-    diff = values[later][None, :] - values[np.maximum(earlier, 0)]
-    diff[earlier < 0] = np.nan
-    counts = np.count_nonzero(~np.isnan(diff), axis=1)
-    short = np.flatnonzero(counts < MIN_CHANGE_PAIRS)
-    last_ok = int(short[0]) if len(short) else len(hs)
+    diff, counts, last_ok = _change_pairs(grid, window_days, max_h)
     if last_ok == 0:
         return out
     ordered = np.sort(diff[:last_ok], axis=1)  # NaN sort last
@@ -95,6 +108,22 @@ def change_quantiles(grid: DailyGrid, window_days: int, max_h: int, probs) -> np
         mid = ref[np.argmin(np.abs(probs - 0.5))]
         h = np.arange(last_ok + 1, max_h + 1, dtype=float)
         out[:, last_ok:] = mid * h / last_ok + (ref - mid)[:, None] * np.sqrt(h / last_ok)
+    return out
+
+
+def expected_offsets(grid: DailyGrid, window_days: int, max_h: int) -> np.ndarray:
+    """log E[price(t + h) / price(t)] for h = 1..max_h, estimated as the mean of the past
+    h-day price ratios (pairs of observed days h apart whose later day falls in the last
+    ``window_days``). Horizons with fewer than MIN_CHANGE_PAIRS pairs continue the last one
+    that had enough linearly (a drift per day); with none at all: zero (the price holds)."""
+    out = np.zeros(max_h)
+    diff, counts, last_ok = _change_pairs(grid, window_days, max_h)
+    if last_ok == 0:
+        return out
+    out[:last_ok] = np.log(np.nansum(np.exp(diff[:last_ok]), axis=1) / counts[:last_ok])
+    if last_ok < max_h:
+        h = np.arange(last_ok + 1, max_h + 1, dtype=float)
+        out[last_ok:] = out[last_ok - 1] * h / last_ok
     return out
 
 

@@ -2,10 +2,11 @@
 
 A ``ServedModel`` is what the model file holds (JSON, never pickle) and what every forecast of
 a product comes from: the chosen candidate's name, the anchor (last observed day and price),
-and either the numpy candidate's offset path (``candidates.Offsets``) or the fitted Prophet
-model. ``forecast`` can re-anchor it on a newer history without refitting: the path starts
-from the newer history's last observed price and day (the shape, drift and interval spreads
-stay those the model was fitted with).
+either the numpy candidate's offset path (``candidates.Offsets``) or the fitted Prophet
+model, and the expected path (``candidates.expected_offsets``; ``yhat_expected``, what the
+advice's buy-ahead rule reads). ``forecast`` can re-anchor it on a newer history without
+refitting: the paths start from the newer history's last observed price and day (the shape,
+drift and interval spreads stay those the model was fitted with).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class ServedModel:
     offsets: Offsets | None = None  # numpy candidates
     prophet: Any = None  # the fitted Prophet model ("prophet")
     validation: dict[str, Any] = field(default_factory=dict)
+    # log E[price(anchor + h) / anchor price], h = 1..horizon; None in files written before it.
+    expected: np.ndarray | None = None
 
 
 def history_anchor(history: pd.DataFrame) -> tuple[pd.Timestamp, float]:
@@ -51,7 +54,9 @@ def forecast(
     settings: ModelSettings | None = None,
     history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """ds, yhat, yhat_lower, yhat_upper for ``dates`` (after the anchor day).
+    """ds, yhat, yhat_lower, yhat_upper, yhat_expected for ``dates`` (after the anchor day):
+    the served candidate's path and 80 % interval, and the expected price (NaN when the model
+    has no expected path).
 
     ``history`` (ds, y; e.g. the daily history of today, newer than the training) re-anchors
     the forecast on its last observed price without refitting. It must not end before the
@@ -66,24 +71,43 @@ def forecast(
                 f"the newer history ends on {day.date()}, before the model's anchor "
                 f"{model.anchor_day.date()}"
             )
-    if model.prophet is not None:
-        anchor = None if history is None else (day, price)
-        return forecast_dates(model.prophet, ds, settings, anchor=anchor)
-    if model.offsets is None:
-        raise ValueError(f"model {model.name!r} has neither offsets nor a Prophet fit")
     h = ((ds - day.to_datetime64()) // np.timedelta64(1, "D")).astype(np.int64)
     if len(h) and (h < 1).any():
         raise ValueError("forecast dates must come after the anchor day")
-    offsets = extend(model.offsets, int(h.max()) if len(h) else 0)
+    max_h = int(h.max()) if len(h) else 0
     base = np.log(price)
-    return pd.DataFrame(
-        {
-            "ds": ds,
-            "yhat": np.exp(base + offsets.center[h - 1]),
-            "yhat_lower": np.exp(base + offsets.lower[h - 1]),
-            "yhat_upper": np.exp(base + offsets.upper[h - 1]),
-        }
+    if model.prophet is not None:
+        anchor = None if history is None else (day, price)
+        out = forecast_dates(model.prophet, ds, settings, anchor=anchor)
+    elif model.offsets is None:
+        raise ValueError(f"model {model.name!r} has neither offsets nor a Prophet fit")
+    else:
+        offsets = extend(model.offsets, max_h)
+        out = pd.DataFrame(
+            {
+                "ds": ds,
+                "yhat": np.exp(base + offsets.center[h - 1]),
+                "yhat_lower": np.exp(base + offsets.lower[h - 1]),
+                "yhat_upper": np.exp(base + offsets.upper[h - 1]),
+            }
+        )
+    out["yhat_expected"] = (
+        np.full(len(h), np.nan)
+        if model.expected is None
+        else np.exp(base + extend_path(model.expected, max_h)[h - 1])
     )
+    return out
+
+
+def extend_path(path: np.ndarray, max_h: int) -> np.ndarray:
+    """A log-offset path up to ``max_h`` days, continuing its last daily change."""
+    n = len(path)
+    if max_h <= n:
+        return path
+    if n == 0:
+        return np.zeros(max_h)
+    step = path[-1] - path[-2] if n > 1 else 0.0
+    return np.concatenate([path, path[-1] + step * np.arange(1, max_h - n + 1, dtype=float)])
 
 
 def extend(offsets: Offsets, max_h: int) -> Offsets:
@@ -93,13 +117,13 @@ def extend(offsets: Offsets, max_h: int) -> Offsets:
     if max_h <= n:
         return offsets
     h = np.arange(n + 1, max_h + 1, dtype=float)
-    step = offsets.center[-1] - offsets.center[-2] if n > 1 else 0.0
-    center = offsets.center[-1] + step * (h - n)
+    full = extend_path(offsets.center, max_h)
+    center = full[n:]
     grow = np.sqrt(h / n)
     lower = center + (offsets.lower[-1] - offsets.center[-1]) * grow
     upper = center + (offsets.upper[-1] - offsets.center[-1]) * grow
     return Offsets(
-        np.concatenate([offsets.center, center]),
+        full,
         np.concatenate([offsets.lower, lower]),
         np.concatenate([offsets.upper, upper]),
     )
@@ -122,6 +146,7 @@ def to_json(model: ServedModel) -> str:
             "offsets": None if model.offsets is None else model.offsets.as_lists(),
             "prophet": None if model.prophet is None else json.loads(model_to_json(model.prophet)),
             "validation": model.validation,
+            "expected": None if model.expected is None else model.expected.tolist(),
         }
     )
 
@@ -142,4 +167,5 @@ def from_json(text: str) -> ServedModel:
         offsets=None if data.get("offsets") is None else Offsets.from_lists(data["offsets"]),
         prophet=None if prophet is None else model_from_json(json.dumps(prophet)),
         validation=data.get("validation") or {},
+        expected=None if data.get("expected") is None else np.asarray(data["expected"], float),
     )

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 # Bump whenever the model code or the defaults change: registry rows with another version are
 # stale and get retrained.
-CODE_VERSION = "forecast-2026.2"
+CODE_VERSION = "forecast-2026.3"
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,13 @@ class ModelSettings:
     damping: float = 0.9
     # Multiplies the numpy candidates' interval spreads.
     change_interval_scale: float = 1.0
+    # The expected price path (candidates.expected_offsets): the mean of the series' own
+    # h-day price changes in this window. A purchase costs the mean price, not the median the
+    # served forecast gives (the MAE-best forecast of a price that mostly holds and sometimes
+    # steps up is "it holds"; its expectation still rises), so the advice's buy-ahead rule
+    # uses this path. 60 days: measured on the real development set with the replay
+    # (benchmarks/FORECAST_TUNING.md, "Advice").
+    expected_window_days: int = 60
 
     def __post_init__(self) -> None:
         if self.min_train_days < 2:
@@ -114,6 +121,8 @@ class ModelSettings:
             raise ValueError("validation_origins must be at least 1")
         if not 0 < self.damping <= 1:
             raise ValueError("damping must be in (0, 1]")
+        if self.expected_window_days < 2:
+            raise ValueError("expected_window_days must be at least 2")
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-serialisable view, e.g. for model metadata."""

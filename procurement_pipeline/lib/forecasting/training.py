@@ -56,7 +56,7 @@ from procurement_pipeline.lib.forecasting.served import (
 )
 from procurement_pipeline.lib.forecasting.settings import CODE_VERSION, ModelSettings
 
-FORECAST_COLUMNS = ["ds", "yhat", "yhat_lower", "yhat_upper"]
+FORECAST_COLUMNS = ["ds", "yhat", "yhat_lower", "yhat_upper", "yhat_expected"]
 
 
 _EMPTY_FORECAST: pd.DataFrame | None = None

@@ -18,7 +18,11 @@ capital, storage, insurance, losses), i.e. ``c = rate / 365`` of its price per d
    naive and the seasonal-naive baselines on its holdout, a forecast for the window and a
    market price today. Otherwise the price plays no part (stock rule at today's price, and
    the reason says why). Its *normal level* is the median of ``yhat`` (and of
-   ``yhat_lower``) over the horizon.
+   ``yhat_lower``) over the horizon. Beside it, the *expected* path ``expected[k]`` (the
+   model's ``yhat_expected``: the mean of the series' own recent k-day price changes), known
+   for any trained model with a market price today: a purchase costs the mean price, and for
+   a price that holds for weeks and then steps up the median forecast (``yhat``, what the
+   trust rule judges) says "it holds" while the expectation rises.
 4. **Action** (:func:`order_window`, :func:`choose_action`):
 
    * reorder level ``R = M + SS``, safety stock ``SS = z * s * sqrt(L)`` (``safety_z`` 1.28:
@@ -37,6 +41,11 @@ capital, storage, insurance, losses), i.e. ``c = rate / 365`` of its price per d
        deadline would cost at least ``min_rise_share`` (3 %) of today's price more *with the
        holding cost included* (a rise, in a step or gradual, beyond the cost of holding the
        stock), and the order is worth placing (at least ``min_order_days``, 7, of use);
+     - **buy now** ahead of an *expected* rise (any trained model, trusted or not, and no
+       trusted forecast of a fall or of a cheaper later day): when
+       ``expected[K] - p0 * (1 + c * K)``, the expected deadline price against today's with
+       the holding cost, is at least ``min_rise_share`` of ``p0``, with the same minimum
+       order; the reason says the rise is the recent trend's, not a forecast's;
      - **buy by** ``k*`` (before a rise later in the window) when ``k*`` is a later day and
        saves the same ``min_rise_share`` against the deadline;
      - **buy by** ``K`` otherwise (no price move worth acting on).
@@ -327,6 +336,10 @@ class PriceOutlook:
     note: np.ndarray  # trusted | no_model | not_beating_baselines | no_forecast | reference_price
     normal: np.ndarray  # median forecast over the horizon (NaN when not trusted)
     normal_lower: np.ndarray  # median lower bound over the horizon (NaN when not trusted)
+    # (n, H + 1): column 0 today's price, column k the expected (mean) price for day k; NaN
+    # where the model gave none.
+    expected: np.ndarray
+    expected_known: np.ndarray  # a trained model's expected path and a market price today
 
     @property
     def price_source(self) -> np.ndarray:
@@ -351,6 +364,7 @@ def price_outlook(
 
     path = np.full((n, horizon + 1), np.nan)
     lower = np.full((n, horizon + 1), np.nan)
+    expected = np.full((n, horizon + 1), np.nan)
     fc = forecasts_df
     if len(fc) and "kind" in fc.columns:
         fc = fc[fc["kind"] == "future"]
@@ -358,11 +372,13 @@ def price_outlook(
         rows = sku_index.get_indexer(fc["sku"].astype(str))
         cols = _day_numbers(fc["ds"].to_numpy()) - as_of.toordinal()
         ok = (rows >= 0) & (cols >= 1) & (cols <= horizon)
-        path[rows[ok], cols[ok]] = fc["yhat"].to_numpy(dtype=float)[ok]
-        if "yhat_lower" in fc.columns:
-            lower[rows[ok], cols[ok]] = fc["yhat_lower"].to_numpy(dtype=float)[ok]
+        for target, column in ((path, "yhat"), (lower, "yhat_lower"), (expected, "yhat_expected")):
+            if column in fc.columns:
+                target[rows[ok], cols[ok]] = fc[column].to_numpy(dtype=float)[ok]
     has_forecast = np.isfinite(path[:, 1:]).any(axis=1)
     path[:, 0] = p0
+    has_expected = np.isfinite(expected[:, 1:]).all(axis=1)
+    expected[:, 0] = p0
 
     status = np.full(n, None, dtype=object)
     beats_n = np.zeros(n, dtype=bool)
@@ -380,6 +396,7 @@ def price_outlook(
     if settings.require_beats_seasonal_naive:
         good &= beats_s
     trusted = good & has_forecast & from_market
+    expected_known = trained & has_expected & from_market
     note = np.select(
         [trusted, ~trained, ~good, ~has_forecast],
         ["trusted", "no_model", "not_beating_baselines", "no_forecast"],
@@ -399,6 +416,8 @@ def price_outlook(
         note=note,
         normal=normal,
         normal_lower=normal_lower,
+        expected=expected,
+        expected_known=expected_known,
     )
 
 
@@ -466,6 +485,7 @@ class Decision:
     # rise: the deadline's price / that day's - 1 (holding not included).
     rise_share: np.ndarray
     rise_holding_share: np.ndarray  # holding the stock bought ahead until the deadline
+    rise_from_trend: np.ndarray  # the rise is the expected path's, not the trusted forecast's
     opportunity_wait: np.ndarray  # days the extra would otherwise wait to be bought
 
 
@@ -529,6 +549,22 @@ def choose_action(
         & (k_best < deadline)
         & (deadline_saving >= settings.min_rise_share)
     )
+    # Ahead of the expected rise: the deadline's expected price against today's, holding
+    # included; a trusted forecast of a fall or of a cheaper later day goes first.
+    expected_deadline = outlook.expected[rows, deadline]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected_saving = (expected_deadline - p0 * (1.0 + c * deadline)) / p0
+    rise_from_trend = (
+        flexible
+        & outlook.expected_known
+        & ~wait
+        & ~rise
+        & ~rise_later
+        & np.isfinite(expected_saving)
+        & (expected_saving >= settings.min_rise_share)
+        & (q_now >= use.daily * settings.min_order_days)
+    )
+    rise |= rise_from_trend
     # Extra stock bought today would otherwise be bought with the next order: a horizon
     # later, or at the latest safe order day for a product with no need yet.
     wait_days = np.where(window.no_need, np.clip(window.latest_order_day, 0.0, 1e6), float(horizon))
@@ -559,8 +595,9 @@ def choose_action(
         signal=signal,
         drop_share=drop_share,
         # The rise the buyer avoids: to the deadline's price, from the day bought.
-        rise_share=later_rise_share,
+        rise_share=np.where(rise_from_trend, expected_deadline / p0 - 1.0, later_rise_share),
         rise_holding_share=c * np.where(rise_later, deadline - k_best, deadline),
+        rise_from_trend=rise_from_trend,
         opportunity_wait=wait_days,
     )
 
@@ -736,6 +773,7 @@ def _frame(
                 expected_price=float(expected[i]),
                 drop_share=float(decision.drop_share[i]),
                 rise_share=float(decision.rise_share[i]),
+                rise_from_trend=bool(decision.rise_from_trend[i]),
                 holding_share=float(
                     c * decision.opportunity_wait[i]
                     if signal[i] == "opportunity"

@@ -116,6 +116,9 @@ class AdviceFacts:
     horizon_days: int
     max_cover_days: float
     measured_use: bool = True  # False: no consumption history (use implied by the minimum)
+    # The rise is the recent trend's expected price (the model's mean path), not a trusted
+    # forecast's.
+    rise_from_trend: bool = False
 
 
 def _opportunity_text(f: AdviceFacts, qty: str, price: str) -> str:
@@ -163,6 +166,13 @@ def reason_text(f: AdviceFacts) -> str:
             f"Estoque cobre {days_text(f.cover_days)} e o preço deve cair "
             f"{format_pct(f.drop_share)} até {format_date_br(f.date)}; espere até lá e compre "
             f"{qty} (economia esperada de {format_brl(f.saving)})."
+        )
+    elif f.action == "buy_now" and f.signal == "rise" and f.rise_from_trend:
+        text = (
+            f"Pela tendência das últimas semanas, o preço médio esperado sobe "
+            f"{format_pct(f.rise_share)} até {format_date_br(f.deadline)}, quando o estoque "
+            f"precisa de reposição, mais que o custo de manter o estoque até lá "
+            f"({format_pct(f.holding_share)}); compre {qty} agora a {price}."
         )
     elif f.action == "buy_now" and f.signal == "rise":
         text = (

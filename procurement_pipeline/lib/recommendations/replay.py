@@ -69,7 +69,7 @@ from procurement_pipeline.lib.recommendations.units import round_quantity
 
 POLICIES = ("recommended", "naive")
 Forecaster = Callable[[pd.DataFrame], "pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]"]
-FORECAST_FRAME_COLUMNS = ["sku", "ds", "yhat", "yhat_lower", "yhat_upper"]
+FORECAST_FRAME_COLUMNS = ["sku", "ds", "yhat", "yhat_lower", "yhat_upper", "yhat_expected"]
 MODEL_FRAME_COLUMNS = ["sku", "status", "beats_naive", "beats_seasonal_naive"]
 ORDER_COLUMNS = ["day", "sku", "quantity", "price", "cost", "arrival_day"]
 PRODUCT_RESULT_COLUMNS = [

@@ -32,7 +32,15 @@ _ROW_CHUNK = 20_000
 _log = get_logger(__name__)
 _MYSQL_DEADLOCK = 1213  # ER_LOCK_DEADLOCK
 _DEADLOCK_ATTEMPTS = 5
-_FORECAST_VALUE_COLUMNS = ("yhat", "yhat_lower", "yhat_upper", "y", "naive", "seasonal_naive")
+_FORECAST_VALUE_COLUMNS = (
+    "yhat",
+    "yhat_lower",
+    "yhat_upper",
+    "yhat_expected",
+    "y",
+    "naive",
+    "seasonal_naive",
+)
 
 
 def _chunks(values: Sequence, size: int) -> Iterable[Sequence]:

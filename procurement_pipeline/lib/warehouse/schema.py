@@ -200,6 +200,8 @@ forecasts = Table(
     Column("yhat", Double, nullable=False),
     Column("yhat_lower", Double, nullable=True),
     Column("yhat_upper", Double, nullable=True),
+    # The expected (mean) price, for buying decisions; yhat is the median forecast.
+    Column("yhat_expected", Double, nullable=True),
     Column("y", Double, nullable=True),
     Column("naive", Double, nullable=True),
     Column("seasonal_naive", Double, nullable=True),
@@ -246,6 +248,8 @@ global_forecasts = Table(
     Column("yhat", Double, nullable=False),
     Column("yhat_lower", Double, nullable=True),
     Column("yhat_upper", Double, nullable=True),
+    # The expected (mean) price, for buying decisions; yhat is the median forecast.
+    Column("yhat_expected", Double, nullable=True),
     Column("y", Double, nullable=True),
     Column("naive", Double, nullable=True),
     Column("seasonal_naive", Double, nullable=True),

@@ -181,10 +181,17 @@ def test_train_save_load_round_trip(tmp_path):
     in_last_30 = hist["ds"] > hist["ds"].max() - pd.Timedelta(days=30)
     assert result.holdout_days == len(result.holdout) == int(in_last_30.sum())
     assert result.metrics["holdout_days"] == result.holdout_days
-    assert list(result.forecast.columns) == ["ds", "yhat", "yhat_lower", "yhat_upper"]
+    assert list(result.forecast.columns) == [
+        "ds",
+        "yhat",
+        "yhat_lower",
+        "yhat_upper",
+        "yhat_expected",
+    ]
     assert len(result.forecast) == 30
     assert result.forecast["ds"].iloc[0] == hist["ds"].max() + pd.Timedelta(days=1)
-    assert (result.forecast[["yhat", "yhat_lower", "yhat_upper"]] > 0).all().all()
+    # A Prophet-served model carries the expected path too (it comes from the history).
+    assert (result.forecast[["yhat", "yhat_lower", "yhat_upper", "yhat_expected"]] > 0).all().all()
     json.dumps(result.metrics)
     path = save_model_atomic(result.model_json, tmp_path / "models" / "SKU-3.json")
     assert [p.name for p in path.parent.iterdir()] == ["SKU-3.json"]

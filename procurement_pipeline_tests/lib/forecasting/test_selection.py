@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.forecast_real import series_scores, summarize
+from benchmarks.forecast_real import evaluate_series, headroom, series_scores, summarize
 from procurement_pipeline.lib.catalog import parse_catalog
 from procurement_pipeline.lib.forecasting import (
     CandidateFits,
@@ -294,3 +294,37 @@ def test_forecast_real_scoring_tie_rule():
         "coverage_80": 0.75,
         "s_per_series": 0.5,
     }
+
+
+def _sides(at, above, below):
+    return {
+        "days": at + above + below,
+        "days_at_last": at,
+        "days_above": above,
+        "days_below": below,
+    }
+
+
+def test_forecast_real_headroom_bounds_constant_offsets():
+    rows = [
+        _sides(6, 3, 1),  # most days at the last price: no constant offset beats naive
+        _sides(2, 7, 1),  # mostly above: an upward offset can
+        _sides(1, 1, 8),  # mostly below: a downward one can
+        _sides(0, 5, 5),  # evenly split: neither
+        _sides(0, 0, 0),  # no test day: left out
+    ]
+    assert headroom(rows) == {
+        "series": 4,
+        "median_share_of_days_at_last_price": 0.15,
+        "offset_can_win": 0.5,
+    }
+
+
+def test_forecast_real_counts_test_days_around_the_last_price():
+    # 100 days at 10, then a step to 11 that holds: the one origin 30 days before the end
+    # sees its last price 10 for 10 more days and 11 for the other 20.
+    history = _frame([10.0] * 110 + [11.0] * 20, pd.date_range("2024-01-01", periods=130))
+    totals = evaluate_series(history, ModelSettings(candidates=("naive",)), 1, 1)
+    assert totals["origins"] == 1 and totals["days"] == 30
+    assert (totals["days_at_last"], totals["days_above"], totals["days_below"]) == (10, 20, 0)
+    assert totals["naive_ae"] == pytest.approx(20.0)
