@@ -168,8 +168,9 @@ def reason_text(f: AdviceFacts) -> str:
             f"{qty} (economia esperada de {format_brl(f.saving)})."
         )
     elif f.action == "buy_now" and f.signal == "rise" and f.rise_from_trend:
+        basis = "" if f.trusted else "A previsão do modelo não supera as referências, mas p"
         text = (
-            f"Pela tendência das últimas semanas, o preço médio esperado sobe "
+            f"{basis or 'P'}ela tendência das últimas semanas o preço médio esperado sobe "
             f"{format_pct(f.rise_share)} até {format_date_br(f.deadline)}, quando o estoque "
             f"precisa de reposição, mais que o custo de manter o estoque até lá "
             f"({format_pct(f.holding_share)}); compre {qty} agora a {price}."
@@ -216,7 +217,8 @@ def reason_text(f: AdviceFacts) -> str:
             f"Estoque cobre {days_text(f.cover_days)}; compre {qty} até "
             f"{format_date_br(f.date)} (prazo de entrega de {f.lead_days} dias), hoje a {price}."
         )
-    prefix = None if f.trusted else FALLBACK_NOTES.get(f.note)
+    # A buy ahead of the trend's rise says itself what the price part is based on.
+    prefix = None if f.trusted or f.rise_from_trend else FALLBACK_NOTES.get(f.note)
     if prefix is not None:
         text = f"{prefix[:-1]} — {text[0].lower()}{text[1:]}"
     if not f.measured_use:

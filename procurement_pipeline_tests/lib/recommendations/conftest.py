@@ -14,10 +14,12 @@ def make_case(
     beats: dict[str, bool] | None = None,
     status: dict[str, str] | None = None,
     price: dict[str, float] | None = None,
+    expected: dict[str, list[float]] | None = None,
 ):
     """Inputs of recommend() for hand-made products. Each row: sku, stock, minimum, lead,
     use (daily), unit (metro), ref (10.0); forecast: sku -> 30 yhat values (default flat at
-    the price); prices default to the reference price."""
+    the price); expected: sku -> 30 yhat_expected values (the column only when given, NaN for
+    the other products); prices default to the reference price."""
     products = pd.DataFrame(
         {
             "sku": [r["sku"] for r in rows],
@@ -61,6 +63,10 @@ def make_case(
                 }
             )
         )
+        if expected is not None:
+            frames[-1]["yhat_expected"] = np.asarray(
+                expected.get(r["sku"], [np.nan] * 30), dtype=float
+            )
     forecasts = pd.concat(frames, ignore_index=True)
     beats = beats or {}
     status = status or {}

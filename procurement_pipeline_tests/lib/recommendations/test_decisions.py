@@ -102,6 +102,10 @@ def test_waits_for_the_cheapest_day_of_a_falling_forecast():
     row = run([FLEXIBLE], forecast={"A": falling}).loc["A"]
     assert row["action"] == "wait_until"
     assert row["action_date"] == AS_OF + dt.timedelta(days=20)
+    # Trusted and flat, the trend's rise speaks for itself.
+    flat = run([FLEXIBLE], expected={"A": EXPECTED_RISE}).loc["A"]
+    assert flat["action"] == "buy_now"
+    assert flat["reason"].startswith("Pela tendência das últimas semanas o preço médio")
     assert row["expected_unit_price"] == pytest.approx(8.0)
     assert row["suggested_quantity"] == 50 + 5 * (20 + 10 + 30) - 200
     assert "o preço deve cair 20,0% até 14/12/2026" in row["reason"]
@@ -191,3 +195,52 @@ def test_no_forecast_falls_back_to_the_stock_rule_at_todays_price():
     assert (recs["expected_saving"] == 0).all()
     for reason in recs["reason"]:
         assert reason.startswith(NO_MODEL_NOTE[:-1])
+
+
+# The expected (mean) path rises 8 % by the deadline (day 20) while the median forecast holds.
+EXPECTED_RISE = [10.0 * (1 + 0.08 * k / 20) for k in range(1, 31)]
+
+
+def test_buys_ahead_of_the_expected_rise_of_a_model_that_does_not_beat_naive():
+    """A price that holds and then steps up: the median forecast (what the trust rule judges)
+    says it holds, the mean of its recent changes says +8 % by the deadline. A purchase costs
+    the mean price: buy the deadline's order now, the saving net of 20 days of holding."""
+    recs = run([FLEXIBLE], beats={"A": False}, expected={"A": EXPECTED_RISE})
+    row = recs.loc["A"]
+    assert not row["trusted_model"]
+    assert row["action"] == "buy_now" and row["action_date"] == AS_OF
+    assert row["suggested_quantity"] == 50 + 5 * 40 - 200
+    assert row["reason"].startswith(
+        "A previsão do modelo não supera as referências, mas pela tendência das últimas "
+        "semanas o preço médio esperado sobe 8,0% até 14/12/2026"
+    )
+    assert "compre 50 metros agora a R$ 10,00" in row["reason"]
+    holding = 0.25 * 20 / 365
+    assert row["expected_saving"] == pytest.approx((10.8 - 10.0 * (1 + holding)) * 50, abs=0.01)
+
+
+def test_no_buy_ahead_when_the_expected_rise_does_not_pay_for_holding():
+    # +3.5 % expected by the deadline, 1.4 % of holding: 2.1 % net, under min_rise_share.
+    gentle = [10.0 * (1 + 0.035 * k / 20) for k in range(1, 31)]
+    row = run([FLEXIBLE], beats={"A": False}, expected={"A": gentle}).loc["A"]
+    assert row["action"] == "buy_by"
+    assert row["action_date"] == AS_OF + dt.timedelta(days=20)
+
+
+def test_expected_rise_needs_a_trained_model_and_a_market_price():
+    for case in ({"status": {"A": "skipped"}}, {"price": {"A": float("nan")}}):
+        row = run([FLEXIBLE], expected={"A": EXPECTED_RISE}, **case).loc["A"]
+        assert row["action"] == "buy_by", case
+
+
+def test_a_trusted_fall_goes_before_the_expected_rise():
+    # The trusted median forecast falls 5 % from day 5: wait (to the deadline, the cheapest day
+    # with holding), whatever the trend says.
+    fall = [10.0] * 4 + [9.5] * 26
+    row = run([FLEXIBLE], forecast={"A": fall}, expected={"A": EXPECTED_RISE}).loc["A"]
+    assert row["action"] == "wait_until"
+    assert row["action_date"] == AS_OF + dt.timedelta(days=20)
+    # Trusted and flat, the trend's rise speaks for itself.
+    flat = run([FLEXIBLE], expected={"A": EXPECTED_RISE}).loc["A"]
+    assert flat["action"] == "buy_now"
+    assert flat["reason"].startswith("Pela tendência das últimas semanas o preço médio")
