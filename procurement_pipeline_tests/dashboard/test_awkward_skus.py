@@ -26,7 +26,7 @@ from sqlalchemy import delete, func
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 
-from procurement_pipeline.defs.alerts.sensors import RETRAIN_SUCCEEDED, compose_message
+from procurement_pipeline.defs.alerts.sensors import compose_message
 from procurement_pipeline.defs.catalog.assets import product_catalog
 from procurement_pipeline.defs.forecasting.assets import product_price_models
 from procurement_pipeline.defs.history.assets import daily_price_history, synthetic_price_history
@@ -38,6 +38,7 @@ from procurement_pipeline.defs.prices.assets import (
 )
 from procurement_pipeline.defs.reports.assets import product_reports
 from procurement_pipeline.lib import artifacts
+from procurement_pipeline.lib.notifications.run_outcomes import RETRAIN_SUCCEEDED
 from procurement_pipeline.lib.reporting.charts import ChartData
 from procurement_pipeline.lib.reporting.model import SYNTHETIC_LABEL
 from procurement_pipeline.lib.warehouse import create_warehouse_engine

@@ -134,7 +134,11 @@ FAULTS: tuple[Fault, ...] = (
         "SMTP server down, 4xx replies, a restart between claiming and sending",
         "exactly-once ledger (sent_notifications): claimed before sending, retried every tick, "
         "never sent twice",
-        ("defs/alerts/test_notification_sensor.py", "lib/notifications/test_mailer.py"),
+        (
+            "defs/alerts/test_notification_sensor.py",
+            "lib/notifications/test_outbox.py",
+            "lib/notifications/test_mailer.py",
+        ),
     ),
     Fault(
         "Bad catalog or consumption input half-written into the warehouse",

@@ -7,14 +7,18 @@ ledger in the warehouse (`sent_notifications`): a row is claimed as "pending" be
 and marked "sent" once the SMTP server accepted it, so a restart, an overlapping scan or a
 tick that fails half-way never sends twice, and pending rows are retried on every tick until
 they are sent. Retraining itself never depends on e-mail (defs/automation).
+
+This module reads Dagster (run records, tags, events, backfills); which runs are mailed, the
+cursor, the e-mails' content and the send loop are in lib/notifications (`run_outcomes`,
+`outbox`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from email.message import EmailMessage
+from functools import partial
 
 import dagster as dg
 from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus
@@ -29,37 +33,32 @@ from procurement_pipeline.defs.forecasting.assets import product_price_models
 from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
 from procurement_pipeline.defs.tags import BACKFILL_TAG, CYCLE_TAG, RETRAINING_TAG
-from procurement_pipeline.lib import artifacts, clock
-from procurement_pipeline.lib.notifications import (
-    MailError,
-    TransientMailError,
-    build_retraining_succeeded_message,
-    build_run_failure_message,
+from procurement_pipeline.lib import clock
+from procurement_pipeline.lib.notifications import build_run_failure_message
+from procurement_pipeline.lib.notifications.outbox import (
+    SEND_BUDGET_S,
+    claim_subject,
+    send_pending,
 )
-from procurement_pipeline.lib.reporting import summarize_catalog
-from procurement_pipeline.lib.warehouse.notifications import (
-    claim_notification,
-    mark_failed_attempt,
-    mark_sent,
-    pending_notifications,
+from procurement_pipeline.lib.notifications.run_outcomes import (
+    CYCLE_SUCCEEDED,
+    FIRST_LOOKBACK,
+    NOTIFICATION_KINDS,
+    RUN_FAILED,
+    RunFailure,
+    covered_partitions,
+    encode_cursor,
+    failure_text,
+    finished_at,
+    notification_key,
+    notification_kind,
+    parse_cursor,
+    retraining_message,
+    scan_start,
 )
-from procurement_pipeline.lib.warehouse.reports import load_catalog_outcomes
+from procurement_pipeline.lib.warehouse.notifications import claim_notification
 
-RETRAIN_SUCCEEDED = "retraining_succeeded"
-CYCLE_SUCCEEDED = "cycle_succeeded"
-RUN_FAILED = "run_failed"
-NOTIFICATION_KINDS = (CYCLE_SUCCEEDED, RETRAIN_SUCCEEDED, RUN_FAILED)
-# A sensor tick must end well under Dagster's 60 s: stop sending after this budget.
-SEND_BUDGET_S = 25.0
-SMTP_TIMEOUT_IN_SENSOR_S = 10.0
 RUN_PAGE = 100
-PENDING_PER_TICK = 20
-# Run records can commit slightly out of update-time order: rescan this far behind the cursor
-# (the ledger makes re-seeing a run harmless).
-RESCAN_OVERLAP = dt.timedelta(minutes=2)
-# With no cursor yet (sensor just turned on), look back this far; finished cycles (backfills)
-# are looked up over this window on every tick (a handful a day; the ledger dedupes).
-FIRST_LOOKBACK = dt.timedelta(hours=24)
 
 
 def _not_configured_description(base: str, configured: bool) -> str:
@@ -68,21 +67,18 @@ def _not_configured_description(base: str, configured: bool) -> str:
     return f"{base} Stopped by default: {NOT_CONFIGURED}"
 
 
-# --------------------------------------------------------------------------- e-mail
+# --------------------------------------------------------------------------- reading Dagster
 
 
 def run_partition_keys(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[str]:
     """The product partitions a run covered, from its tags."""
     tags = run.tags
-    if PARTITION_NAME_TAG in tags:
-        return [tags[PARTITION_NAME_TAG]]
-    start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
-    if not start or not end:
-        return []
-    keys = instance.get_dynamic_partitions(PRODUCTS_PARTITION)
-    if start not in keys or end not in keys:
-        return [k for k in (start, end) if k in keys] or [start]
-    return keys[keys.index(start) : keys.index(end) + 1]
+    return covered_partitions(
+        tags.get(PARTITION_NAME_TAG),
+        tags.get(ASSET_PARTITION_RANGE_START_TAG),
+        tags.get(ASSET_PARTITION_RANGE_END_TAG),
+        lambda: instance.get_dynamic_partitions(PRODUCTS_PARTITION),
+    )
 
 
 def run_error_text(instance: dg.DagsterInstance, run_id: str) -> tuple[str, list[str]]:
@@ -91,7 +87,7 @@ def run_error_text(instance: dg.DagsterInstance, run_id: str) -> tuple[str, list
         run_id,
         of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE},
     ).records
-    lines, steps = [], []
+    failures = []
     for record in records:
         event = record.event_log_entry.dagster_event
         if event is None:
@@ -102,19 +98,11 @@ def run_error_text(instance: dg.DagsterInstance, run_id: str) -> tuple[str, list
             message = (user.description if user else None) or (
                 data.error.to_string() if data.error else event.message
             )
-            steps.append(event.step_key)
-            lines.append(f"[{event.step_key}] {message}")
+            failures.append(RunFailure(step_key=event.step_key, message=message))
         else:
-            lines.append(event.message or record.event_log_entry.user_message)
-    return "\n".join(x for x in lines if x) or "(sem mensagem de erro)", steps
-
-
-def _when(record_or_run_time: float | dt.datetime | None) -> dt.datetime:
-    if isinstance(record_or_run_time, dt.datetime):
-        return record_or_run_time.astimezone(dt.UTC)
-    if record_or_run_time:
-        return dt.datetime.fromtimestamp(record_or_run_time, dt.UTC)
-    return clock.now()
+            message = event.message or record.event_log_entry.user_message
+            failures.append(RunFailure(step_key=None, message=message))
+    return failure_text(failures)
 
 
 def compose_message(
@@ -133,48 +121,40 @@ def compose_message(
     if record is None:
         raise LookupError(f"run {run_id} no longer exists")
     run = record.dagster_run
-    finished = _when(record.end_time or record.update_timestamp)
-    sender, to = mailer.from_addr or mailer.user, mailer.recipients
+    finished = finished_at(record.end_time or record.update_timestamp)
     if kind == RUN_FAILED:
         error, steps = run_error_text(instance, run_id)
         return build_run_failure_message(
             run_id=run_id,
             job_name=run.job_name,
             error=error,
-            to=to,
-            sender=sender,
+            to=mailer.recipients,
+            sender=mailer.from_addr or mailer.user,
             dagster_base_url=mailer.webserver_url,
             failed_at=finished,
             step_keys=steps,
         )
     skus = run_partition_keys(instance, run)
-    return _retraining_message(skus, finished, run_id, None, warehouse, artifact_store, mailer)
+    return _retraining_message(skus, finished, warehouse, artifact_store, mailer, run_id=run_id)
 
 
 def _retraining_message(
     skus: list[str],
     finished: dt.datetime,
-    run_id: str | None,
-    backfill_id: str | None,
     warehouse: WarehouseResource,
     artifact_store: ArtifactStoreResource,
     mailer: MailerResource,
+    **ids: str,
 ) -> EmailMessage:
-    sender, to = mailer.from_addr or mailer.user, mailer.recipients
-    summary = summarize_catalog(
-        load_catalog_outcomes(warehouse.get_engine(), skus), generated_at=finished
-    )
-    relative, name = artifacts.retraining_attachment(skus, finished.date())
-    pdf = artifact_store.store.path(relative)
-    return build_retraining_succeeded_message(
-        summary,
-        to=to,
-        sender=sender,
-        pdf=pdf if pdf.exists() else None,
-        pdf_filename=name,
-        run_id=run_id,
-        backfill_id=backfill_id,
+    return retraining_message(
+        warehouse.get_engine(),
+        artifact_store.store,
+        skus,
+        finished,
+        to=mailer.recipients,
+        sender=mailer.from_addr or mailer.user,
         dagster_base_url=mailer.webserver_url,
+        **ids,
     )
 
 
@@ -199,34 +179,20 @@ def compose_cycle_message(
     backfill = instance.get_backfill(backfill_id)
     if backfill is None:
         raise LookupError(f"backfill {backfill_id} no longer exists")
-    finished = _when(backfill.backfill_end_timestamp or backfill.backfill_timestamp)
+    finished = finished_at(backfill.backfill_end_timestamp or backfill.backfill_timestamp)
     skus = cycle_retrained_keys(backfill)
-    return _retraining_message(skus, finished, None, backfill_id, warehouse, artifact_store, mailer)
+    return _retraining_message(
+        skus, finished, warehouse, artifact_store, mailer, backfill_id=backfill_id
+    )
 
 
-def _subject(kind, run_id, instance, warehouse, artifact_store, mailer) -> str:
-    """The subject recorded with the claim; a message that cannot be composed yet still gets
-    its row (sending retries composing it)."""
-    try:
-        return str(
-            compose_message(kind, run_id, instance, warehouse, artifact_store, mailer)["Subject"]
-        )
-    except Exception:  # noqa: BLE001
-        return f"{kind} {run_id}"
-
-
-def notification_kind(run: dg.DagsterRun) -> str | None:
-    """A failed run: an alert. A successful retraining run launched on its own (an operator's
-    retrain_job): its report. Runs of a backfill report once per backfill (cycle_kind)."""
-    if run.status == dg.DagsterRunStatus.FAILURE:
-        return RUN_FAILED
-    if (
-        run.status == dg.DagsterRunStatus.SUCCESS
-        and run.tags.get(RETRAINING_TAG) == "true"
-        and BACKFILL_TAG not in run.tags
-    ):
-        return RETRAIN_SUCCEEDED
-    return None
+def run_notification_kind(run: dg.DagsterRun) -> str | None:
+    """The kind of e-mail a finished run gets, if any (the rule is lib's notification_kind)."""
+    return notification_kind(
+        run.status.value,
+        retraining=run.tags.get(RETRAINING_TAG) == "true",
+        in_backfill=BACKFILL_TAG in run.tags,
+    )
 
 
 def finished_cycles(instance: dg.DagsterInstance, since: dt.datetime) -> list:
@@ -241,16 +207,6 @@ def finished_cycles(instance: dg.DagsterInstance, since: dt.datetime) -> list:
         limit=RUN_PAGE,
     )
     return [b for b in backfills if CYCLE_TAG in (b.tags or {})]
-
-
-def notification_key(kind: str, run_id: str) -> str:
-    return f"{kind}:{run_id}"
-
-
-def _parse_cursor(cursor: str | None) -> dt.datetime | None:
-    if not cursor:
-        return None
-    return dt.datetime.fromisoformat(json.loads(cursor)["updated"])
 
 
 def build_notification_sensor(mail_configured: bool) -> dg.SensorDefinition:
@@ -280,11 +236,13 @@ def build_notification_sensor(mail_configured: bool) -> dg.SensorDefinition:
             return dg.SkipReason(NOT_CONFIGURED)
         started = time.monotonic()
         instance, engine = context.instance, warehouse.get_engine()
+        # What compose_message rebuilds an e-mail from.
+        sources = (instance, warehouse, artifact_store, mailer)
         recipient = ", ".join(mailer.recipients)
         now = clock.now()
-        cursor = _parse_cursor(context.cursor)
+        cursor = parse_cursor(context.cursor)
         newest = cursor
-        since = (cursor - RESCAN_OVERLAP) if cursor else now - FIRST_LOOKBACK
+        since = scan_start(cursor, now)
         claimed = already = 0
 
         # 1. New finished runs -> claim a pending row each (the cursor never passes a run whose
@@ -302,10 +260,11 @@ def build_notification_sensor(mail_configured: bool) -> dg.SensorDefinition:
             )
             for record in records:
                 run = record.dagster_run
-                kind = notification_kind(run)
+                kind = run_notification_kind(run)
                 if kind is not None:
-                    subject = _subject(
-                        kind, run.run_id, instance, warehouse, artifact_store, mailer
+                    subject = claim_subject(
+                        partial(compose_message, kind, run.run_id, *sources),
+                        fallback=f"{kind} {run.run_id}",
                     )
                     try:
                         created = claim_notification(
@@ -331,13 +290,9 @@ def build_notification_sensor(mail_configured: bool) -> dg.SensorDefinition:
         if not stop:
             for backfill in finished_cycles(instance, now - FIRST_LOOKBACK):
                 key = notification_key(CYCLE_SUCCEEDED, backfill.backfill_id)
-                subject = _subject(
-                    CYCLE_SUCCEEDED,
-                    backfill.backfill_id,
-                    instance,
-                    warehouse,
-                    artifact_store,
-                    mailer,
+                subject = claim_subject(
+                    partial(compose_message, CYCLE_SUCCEEDED, backfill.backfill_id, *sources),
+                    fallback=f"{CYCLE_SUCCEEDED} {backfill.backfill_id}",
                 )
                 try:
                     created = claim_notification(
@@ -355,61 +310,18 @@ def build_notification_sensor(mail_configured: bool) -> dg.SensorDefinition:
 
         # 3. Send every pending notification (new or left from earlier ticks), oldest first;
         #    a transient failure (server down) ends this tick's sending.
-        rows = pending_notifications(engine, limit=PENDING_PER_TICK, kinds=NOTIFICATION_KINDS)
         sent, failed = send_pending(
-            context,
             engine,
-            mailer,
-            rows,
-            lambda row: compose_message(
-                row["kind"], row["run_id"], instance, warehouse, artifact_store, mailer
-            ),
+            mailer.smtp_settings(),
+            lambda row: compose_message(row["kind"], row["run_id"], *sources),
+            kinds=NOTIFICATION_KINDS,
             deadline=started + SEND_BUDGET_S,
+            log=context.log,
         )
 
-        new_cursor = json.dumps({"updated": newest.isoformat()}) if newest else context.cursor
+        new_cursor = encode_cursor(newest) if newest else context.cursor
         summary = f"claimed {claimed}, already recorded {already}, sent {sent}, failed {failed}"
         context.log.info(summary)
         return dg.SensorResult(cursor=new_cursor, skip_reason=None if sent or claimed else summary)
 
     return email_run_outcomes
-
-
-def send_pending(
-    context: dg.SensorEvaluationContext,
-    engine,
-    mailer: MailerResource,
-    rows,
-    compose,
-    *,
-    deadline: float,
-) -> tuple[int, int]:
-    """Send pending ledger rows, oldest first, until the tick's deadline: each is marked sent
-    once the server accepted it; a transient failure (server down) ends this tick's sending and
-    the rest wait for the next tick; a row that cannot be composed or is refused never stops
-    the others. Returns (sent, failed)."""
-    sent = failed = 0
-    mail = mailer.get_mailer(max_attempts=1, timeout=min(mailer.timeout, SMTP_TIMEOUT_IN_SENSOR_S))
-    recipient = ", ".join(mailer.recipients)
-    for row in rows:
-        if time.monotonic() > deadline:
-            break
-        key = row["notification_key"]
-        try:
-            mail.send(compose(row))
-        except MailError as exc:
-            failed += 1
-            attempts = mark_failed_attempt(engine, key, str(exc))
-            context.log.warning(f"{key}: not sent (attempt {attempts}): {exc}")
-            if isinstance(exc, TransientMailError):
-                break
-            continue
-        except Exception as exc:  # noqa: BLE001 - one bad notification must not stop others
-            failed += 1
-            attempts = mark_failed_attempt(engine, key, f"{type(exc).__name__}: {exc}")
-            context.log.error(f"{key}: could not be composed (attempt {attempts}): {exc}")
-            continue
-        mark_sent(engine, key)
-        sent += 1
-        context.log.info(f"{key}: sent to {recipient}")
-    return sent, failed

@@ -12,6 +12,10 @@ the same exactly-once ledger as the run e-mails; pending rows of its kind are th
 retried on later ticks, up to ``MAX_ATTEMPTS``). The e-mail is rebuilt from the warehouse
 when it is sent; an opportunity that vanished meanwhile (forecasts retrained) is not sent.
 
+This module reads Dagster (materializations, the cycle's state); the rules (when a window is
+ready, its opportunities, their e-mail and key) are in lib/recommendations/opportunity_alerts.py
+and the send loop in lib/notifications/outbox.py.
+
 The margin is ``PROCUREMENT_OPPORTUNITY_MARGIN`` (a fraction, default 0.05: the price must be
 more than 5 % below the lower bound), read when the definitions load.
 """
@@ -25,44 +29,26 @@ from email.message import EmailMessage
 
 import dagster as dg
 import pandas as pd
-from sqlalchemy import Engine
 
 from procurement_pipeline.defs.alerts.resources import NOT_CONFIGURED, MailerResource
-from procurement_pipeline.defs.alerts.sensors import (
-    PENDING_PER_TICK,
-    SEND_BUDGET_S,
-    send_pending,
-)
 from procurement_pipeline.defs.automation.cycle_state import cycle_settled
 from procurement_pipeline.defs.prices.assets import scrape_windows, scraped_prices
 from procurement_pipeline.defs.resources import WarehouseResource
 from procurement_pipeline.lib import clock
-from procurement_pipeline.lib.recommendations import (
-    OPPORTUNITY_COLUMNS,
-    RecommendationSettings,
-    opportunities,
+from procurement_pipeline.lib.notifications.outbox import SEND_BUDGET_S, send_pending
+from procurement_pipeline.lib.recommendations import RecommendationSettings
+from procurement_pipeline.lib.recommendations.opportunity_alerts import (
+    MAX_ATTEMPTS,
+    OPPORTUNITY_KIND,
+    find_opportunities,
+    opportunity_message,
+    parse_opportunity_key,
+    window_ready,
 )
-from procurement_pipeline.lib.recommendations.messages import build_opportunity_message
-from procurement_pipeline.lib.warehouse.forecasts import load_forecast_rows
-from procurement_pipeline.lib.warehouse.notifications import (
-    claim_notification,
-    pending_notifications,
-)
-from procurement_pipeline.lib.warehouse.recommendations import (
-    load_recommendations,
-    window_observations,
-)
+from procurement_pipeline.lib.warehouse.notifications import claim_notification
 
-OPPORTUNITY_KIND = "price_opportunity"
 MARGIN_ENV = "PROCUREMENT_OPPORTUNITY_MARGIN"
-KEY_PREFIX = "opportunity:"
 WINDOWS_PER_TICK = 12
-# A window is judged once the automation cycle it started (history, retraining, forecasts,
-# advice) has finished; if that cycle never settles (the chain is broken), judge it anyway
-# after this long against whatever forecasts exist.
-SETTLE_TIMEOUT = dt.timedelta(hours=8)
-# A pending opportunity e-mail that still cannot go out after this many ticks is left alone.
-MAX_ATTEMPTS = 10
 
 
 def opportunity_margin_from_env() -> float:
@@ -88,33 +74,12 @@ def window_start_of_partition(partition_key: str) -> dt.datetime:
     return start.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def parse_opportunity_key(key: str) -> tuple[str, dt.datetime]:
-    """``opportunity:{sku}:{aaaa-mm-ddTHH:MM}`` -> (sku, window start)."""
-    if not key.startswith(KEY_PREFIX) or len(key) < len(KEY_PREFIX) + 18:
-        raise ValueError(f"not an opportunity key: {key!r}")
-    sku, moment = key[len(KEY_PREFIX) : -17], key[-16:]
-    return sku, dt.datetime.strptime(moment, "%Y-%m-%dT%H:%M")
-
-
-def find_opportunities(
-    engine: Engine, window_start: dt.datetime, settings: RecommendationSettings
-) -> pd.DataFrame:
-    """The opportunities of one scrape window (columns OPPORTUNITY_COLUMNS)."""
-    prices = window_observations(engine, window_start)
-    if prices.empty:
-        return pd.DataFrame({c: [] for c in OPPORTUNITY_COLUMNS})
-    forecasts = load_forecast_rows(engine, sorted(set(prices["sku"])), kind="future")
-    return opportunities(prices, forecasts, load_recommendations(engine), settings)
-
-
 def compose_opportunity(
     found: pd.DataFrame, key: str, mailer: MailerResource, run_id: str | None
 ) -> EmailMessage:
-    match = found[found["notification_key"] == key]
-    if match.empty:
-        raise LookupError(f"{key}: no longer an opportunity (forecast or recommendation changed)")
-    return build_opportunity_message(
-        match.iloc[0].to_dict(),
+    return opportunity_message(
+        found,
+        key,
         to=mailer.recipients,
         sender=mailer.from_addr or mailer.user,
         run_id=run_id,
@@ -170,8 +135,8 @@ def build_opportunity_sensor(mail_configured: bool, margin: float) -> dg.SensorD
                 cursor = record.storage_id
                 continue
             settled = cycle_settled(context.instance, record.storage_id)
-            age = clock.now().timestamp() - record.timestamp
-            if not settled and age < SETTLE_TIMEOUT.total_seconds():
+            age = dt.timedelta(seconds=clock.now().timestamp() - record.timestamp)
+            if not window_ready(settled, age):
                 context.log.info(
                     f"window {record.partition_key}: waiting for its automation cycle to refresh "
                     "the forecasts and the advice"
@@ -200,10 +165,6 @@ def build_opportunity_sensor(mail_configured: bool, margin: float) -> dg.SensorD
             cursor = record.storage_id
 
         # 2. Send every pending opportunity e-mail (new or left from earlier ticks).
-        pending = pending_notifications(
-            engine, limit=PENDING_PER_TICK, max_attempts=MAX_ATTEMPTS, kinds=(OPPORTUNITY_KIND,)
-        )
-
         def compose(row) -> EmailMessage:
             _sku, window_start = parse_opportunity_key(row["notification_key"])
             if window_start not in found_by_window:
@@ -213,7 +174,13 @@ def build_opportunity_sensor(mail_configured: bool, margin: float) -> dg.SensorD
             )
 
         sent, failed = send_pending(
-            context, engine, mailer, pending, compose, deadline=started + SEND_BUDGET_S
+            engine,
+            mailer.smtp_settings(),
+            compose,
+            kinds=(OPPORTUNITY_KIND,),
+            max_attempts=MAX_ATTEMPTS,
+            deadline=started + SEND_BUDGET_S,
+            log=context.log,
         )
 
         summary = (

@@ -1,4 +1,9 @@
-"""E-mail: SMTP delivery with retries and the messages the pipeline sends (no Dagster here)."""
+"""E-mail: SMTP delivery with retries and the messages the pipeline sends (no Dagster here).
+
+The sensors' side is imported from its modules (it reads the warehouse): `outbox` sends the
+ledger's pending e-mails within a tick, `run_outcomes` says which runs and cycles are mailed
+and builds their content.
+"""
 
 from procurement_pipeline.lib.notifications.mailer import (
     Mailer,

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from procurement_pipeline.defs.alerts.resources import NOT_CONFIGURED, MailerResource
-from procurement_pipeline.defs.alerts.sensors import RETRAIN_SUCCEEDED, RUN_FAILED
 from procurement_pipeline.defs.automation.cycle import cycle_observation
 from procurement_pipeline.defs.prices.assets import scrape_windows, scraped_prices
 from procurement_pipeline.defs.recommendations.assets import (
@@ -21,14 +20,17 @@ from procurement_pipeline.defs.recommendations.assets import (
 )
 from procurement_pipeline.defs.recommendations.sensors import (
     MARGIN_ENV,
-    OPPORTUNITY_KIND,
     build_opportunity_sensor,
     opportunity_margin_from_env,
-    parse_opportunity_key,
 )
 from procurement_pipeline.defs.resources import WarehouseResource
 from procurement_pipeline.lib.cycle import CyclePlan
+from procurement_pipeline.lib.notifications.run_outcomes import RETRAIN_SUCCEEDED, RUN_FAILED
 from procurement_pipeline.lib.recommendations import opportunity_key
+from procurement_pipeline.lib.recommendations.opportunity_alerts import (
+    OPPORTUNITY_KIND,
+    parse_opportunity_key,
+)
 from procurement_pipeline.lib.warehouse.history import insert_observations
 from procurement_pipeline.lib.warehouse.notifications import pending_notifications
 from procurement_pipeline.lib.warehouse.schema import forecasts, sent_notifications
