@@ -26,12 +26,17 @@ from procurement_pipeline.lib.forecasting import (
 from procurement_pipeline.lib.forecasting.candidates import (
     change_quantiles,
     daily_grid,
+    expected_offsets,
     numpy_offsets,
     weekly_evidence,
 )
 from procurement_pipeline.lib.forecasting.served import from_json, to_json
 from procurement_pipeline.lib.warehouse.catalog import upsert_catalog
-from procurement_pipeline.lib.warehouse.forecasts import load_registry, store_product_results
+from procurement_pipeline.lib.warehouse.forecasts import (
+    load_forecast_rows,
+    load_registry,
+    store_product_results,
+)
 from procurement_pipeline_tests.conftest import SAMPLE_ROWS, catalog_csv
 
 DAYS = pd.date_range("2024-01-01", periods=200, freq="D")
@@ -328,3 +333,62 @@ def test_forecast_real_counts_test_days_around_the_last_price():
     assert totals["origins"] == 1 and totals["days"] == 30
     assert (totals["days_at_last"], totals["days_above"], totals["days_below"]) == (10, 20, 0)
     assert totals["naive_ae"] == pytest.approx(20.0)
+
+
+def test_expected_path_is_the_mean_of_past_price_ratios_not_their_median():
+    # Holds 10 days, then +10 %, again and again: the median h-day change is 0 for h < 5
+    # (most pairs see no step), the mean is the chance of a step times its size.
+    prices = 100 * 1.1 ** (np.arange(120) // 10)
+    grid = daily_grid(prepare_history(_frame(prices)))
+    (median,) = change_quantiles(grid, 60, 30, (0.5,))
+    expected = expected_offsets(grid, 60, 30)
+    assert np.allclose(median[:4], 0.0)
+    # Over h days a step comes with chance h / 10 (h <= 10): E = 1 + 0.1 h / 10.
+    h = np.arange(1, 11)
+    assert np.allclose(np.exp(expected[:10]), 1 + 0.1 * h / 10)
+    assert expected[19] == pytest.approx(np.log(1.1**2))  # 20 days: two steps, always
+    # A price that never moves expects no change; a constant growth expects that growth.
+    flat = daily_grid(prepare_history(_frame(np.full(120, 50.0))))
+    assert np.array_equal(expected_offsets(flat, 60, 30), np.zeros(30))
+    growing = daily_grid(prepare_history(_frame(50 * np.exp(0.002 * np.arange(120)))))
+    assert np.allclose(expected_offsets(growing, 60, 30), 0.002 * np.arange(1, 31))
+
+
+def test_expected_path_extrapolates_horizons_without_enough_pairs():
+    # 20 observed days: horizons past 12 have fewer than 8 pairs and continue linearly.
+    growing = daily_grid(prepare_history(_frame(50 * np.exp(0.01 * np.arange(20)))))
+    path = expected_offsets(growing, 60, 30)
+    assert np.allclose(path, 0.01 * np.arange(1, 31))
+    single = daily_grid(prepare_history(_frame([50.0])))
+    assert np.array_equal(expected_offsets(single, 60, 30), np.zeros(30))
+
+
+def test_served_model_carries_the_expected_path_through_its_file(tmp_path):
+    prices = 100 * 1.1 ** (np.arange(150) // 10)
+    settings = ModelSettings(candidates=("naive",))
+    result = train_product_model("SKU-E", _frame(prices), settings)
+    model = load_model(save_model_atomic(result.model_json, tmp_path / "SKU-E.json"))
+    assert model.name == "naive"
+    # The median path holds; the expected path rises with the steps, from the same anchor.
+    fc = result.forecast
+    assert np.allclose(fc["yhat"], prices[-1])
+    assert np.allclose(fc["yhat_expected"], prices[-1] * np.exp(model.expected))
+    assert fc["yhat_expected"].iloc[9] == pytest.approx(prices[-1] * 1.1)
+    # Re-anchored on a newer price, the expected path moves with it.
+    newer = _frame(np.append(prices, prices[-1] * 1.05), pd.date_range("2024-01-01", periods=151))
+    again = forecast_from_model(model, settings, history=newer)
+    assert np.allclose(again["yhat_expected"], prices[-1] * 1.05 * np.exp(model.expected))
+    # A model file written before the expected path: NaN, and the advice ignores it.
+    data = json.loads(result.model_json)
+    del data["expected"]
+    old = from_json(json.dumps(data))
+    assert old.expected is None
+    assert forecast_from_model(old, settings)["yhat_expected"].isna().all()
+
+
+def test_the_expected_price_is_stored_with_the_forecast(warehouse_engine):
+    upsert_catalog(warehouse_engine, parse_catalog(catalog_csv(SAMPLE_ROWS)))
+    result = train_product_model("ESP-00001", _steps(150))
+    store_product_results(warehouse_engine, [result], {}, datetime(2026, 12, 1, 12, 0))
+    rows = load_forecast_rows(warehouse_engine, kind="future")
+    assert np.allclose(rows["yhat_expected"], result.forecast["yhat_expected"])
