@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from procurement_pipeline.lib.forecasting import ModelSettings, quiet_stan_logging, train_many
-from procurement_pipeline.lib.forecasting.tuning import SERIES_KINDS, synthetic_price_series
+from tools.model_tuning import SERIES_KINDS, synthetic_price_series
 
 
 def items(n: int, days: int):

@@ -9,7 +9,7 @@ import argparse
 import time
 from pathlib import Path
 
-from procurement_pipeline.lib.forecasting.tuning import (
+from tools.model_tuning import (
     candidate_configs,
     choose,
     evaluate_configs,

@@ -33,7 +33,7 @@ Units (``unit``) name what one ``reference_price`` buys and what the stock colum
 ``kg``, ``litro`` and ``m³`` may have one decimal place; every other unit counts whole items.
 
 Stocks: ``minimum_stock`` covers the lead time's use (the demo consumption's
-:func:`~procurement_pipeline.lib.consumption.generator.base_daily_use` is derived from it) and
+:func:`~tools.consumption_generator.base_daily_use` is derived from it) and
 ``current_stock`` places each product in its order cycle: about 5 % due for an order today
 (2 % already below the minimum), the others due evenly over the next 60 days (see
 ``DUE_NOW_SHARE``), as in a company that orders every product from time to time.
@@ -44,7 +44,7 @@ with SHA-512, never with Python's ``hash()``), candidate lists are built from or
 in a fixed order, and nothing iterates a set or depends on dict ordering beyond insertion
 order. The same ``n`` and ``seed`` always give the same rows and the same CSV bytes.
 
-Run ``python -m procurement_pipeline.lib.catalog.generator [--output PATH] [--count N]
+Run ``python -m tools.catalog_generator [--output PATH] [--count N]
 [--seed S]`` to regenerate the seed file.
 """
 
@@ -63,7 +63,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from procurement_pipeline.lib.consumption.generator import base_daily_use
+from tools.consumption_generator import base_daily_use
 
 DEFAULT_COUNT = 3000
 DEFAULT_SEED = 20261125
@@ -3723,7 +3723,7 @@ def write_catalog_csv(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m procurement_pipeline.lib.catalog.generator",
+        prog="python -m tools.catalog_generator",
         description="Regenerate the purchasing catalog seed CSV deterministically.",
     )
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="CSV path to write")

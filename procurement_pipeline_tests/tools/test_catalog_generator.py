@@ -11,12 +11,12 @@ import subprocess
 import sys
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from procurement_pipeline.lib.catalog import generator
-from procurement_pipeline.lib.catalog.generator import (
+from procurement_pipeline_tests.conftest import REPO_ROOT
+from tools import catalog_generator
+from tools.catalog_generator import (
     CSV_COLUMNS,
     DEFAULT_COUNT,
     DEFAULT_SEED,
@@ -26,7 +26,6 @@ from procurement_pipeline.lib.catalog.generator import (
     write_catalog_csv,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 SEED_FILE = REPO_ROOT / "data" / "products_seed.csv"
 HEADER = (
     "sku,name,category,unit,search_term,current_stock,minimum_stock,lead_time_days,reference_price"
@@ -96,13 +95,11 @@ def test_seed_changes_the_catalog_but_not_its_shape(rows):
 
 
 def test_committed_seed_file_is_byte_identical_to_a_fresh_generation(tmp_path):
-    assert SEED_FILE.exists(), (
-        f"{SEED_FILE} is missing: run python -m procurement_pipeline.lib.catalog.generator"
-    )
+    assert SEED_FILE.exists(), f"{SEED_FILE} is missing: run python -m tools.catalog_generator"
     fresh = write_catalog_csv(tmp_path / "products_seed.csv")
     assert fresh.read_bytes() == SEED_FILE.read_bytes(), (
         "data/products_seed.csv drifted from the generator; regenerate it with "
-        "python -m procurement_pipeline.lib.catalog.generator"
+        "python -m tools.catalog_generator"
     )
 
 
@@ -115,7 +112,7 @@ def test_generation_does_not_depend_on_python_hash_seed(tmp_path):
             [
                 sys.executable,
                 "-m",
-                "procurement_pipeline.lib.catalog.generator",
+                "tools.catalog_generator",
                 "--output",
                 str(out),
             ],
@@ -156,7 +153,7 @@ def test_every_category_present(csv_rows):
     counts = Counter(r["category"] for r in csv_rows)
     assert set(counts) == set(EXPECTED_PREFIX)
     assert all(count >= 50 for count in counts.values()), counts
-    assert counts == {cat.slug: cat.default_count for cat in generator.CATEGORIES}
+    assert counts == {cat.slug: cat.default_count for cat in catalog_generator.CATEGORIES}
 
 
 def test_units_are_coherent_with_the_category(csv_rows):
@@ -281,7 +278,7 @@ def test_smaller_catalog_keeps_every_category():
 
 
 def test_too_many_products_is_a_clear_error():
-    ceiling = sum(generator.candidate_pool_sizes().values())
+    ceiling = sum(catalog_generator.candidate_pool_sizes().values())
     with pytest.raises(ValueError, match="distinct products"):
         generate_catalog(n=ceiling + 1)
     with pytest.raises(ValueError):
