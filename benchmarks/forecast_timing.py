@@ -1,7 +1,7 @@
 """Wall time of train_many (holdout fit + refit + forecast) vs a naive sequential Prophet loop,
 plus the accuracy summary, on synthetic 180-day price series.
 
-    .venv/bin/python benchmarks/forecast_timing.py --products 3000 --workers 2 --baseline 100
+    .venv/bin/python -m benchmarks.forecast_timing --products 3000 --workers 2 --baseline 100
 """
 
 from __future__ import annotations
