@@ -1,7 +1,7 @@
 """Wall time of train_many (holdout fit + refit + forecast) vs a naive sequential Prophet loop,
 plus the accuracy summary, on synthetic 180-day price series.
 
-    .venv/bin/python benchmarks/forecast_timing.py --products 3000 --workers 2 --baseline 100
+    .venv/bin/python -m benchmarks.forecast_timing --products 3000 --workers 2 --baseline 100
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from procurement_pipeline.lib.forecasting import ModelSettings, quiet_stan_logging, train_many
-from procurement_pipeline.lib.forecasting.tuning import SERIES_KINDS, synthetic_price_series
+from tools.model_tuning import SERIES_KINDS, synthetic_price_series
 
 
 def items(n: int, days: int):

@@ -1,6 +1,6 @@
 """Compare forecast configurations on seeded price-like series; writes FORECAST_TUNING.md.
 
-.venv/bin/python benchmarks/forecast_tuning.py [--per-kind 6]
+.venv/bin/python -m benchmarks.forecast_tuning [--per-kind 6]
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import argparse
 import time
 from pathlib import Path
 
-from procurement_pipeline.lib.forecasting.tuning import (
+from tools.model_tuning import (
     candidate_configs,
     choose,
     evaluate_configs,

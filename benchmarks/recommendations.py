@@ -4,14 +4,14 @@
     .venv/bin/python -m benchmarks.recommendations --mode real     # real price series
 
 Four buyers see the same prices and consumption, day by day, only the past
-(:mod:`procurement_pipeline.lib.recommendations.replay`):
+(:mod:`tools.recommendation_replay`):
 
 * **advice + served model**: ``recommend()`` with the served forecaster
-  (:class:`~procurement_pipeline.lib.recommendations.replay.ServedForecaster`: the model
+  (:class:`~tools.recommendation_replay.ServedForecaster`: the model
   ``product_price_models`` trains, retrained on each product's history as it stood that day,
   at most every ``--refit-days``, re-anchored on the newest price in between);
 * **advice + recent level**: ``recommend()`` with the cheap
-  :class:`~procurement_pipeline.lib.recommendations.replay.RecentLevelForecaster`;
+  :class:`~tools.recommendation_replay.RecentLevelForecaster`;
 * **advice, no forecast**: the same engine with no forecast at all (the stock rule at today's
   price): the difference to the two above is what the forecast itself earns;
 * **naive**: reorders at the minimum at the day's price.
@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from procurement_pipeline.lib.recommendations.engine import RecommendationSettings
-from procurement_pipeline.lib.recommendations.replay import (
+from tools.recommendation_replay import (
     RecentLevelForecaster,
     ServedForecaster,
     daily_prices_from_observations,
@@ -296,8 +296,8 @@ def _settings_dict(settings: RecommendationSettings) -> dict:
 
 
 def run_demo(args: argparse.Namespace) -> dict:
-    from procurement_pipeline.lib.consumption.generator import generate_consumption
     from procurement_pipeline.lib.scraping.demo_market import demo_windows, seed_demo_observations
+    from tools.consumption_generator import generate_consumption
 
     end = dt.date.fromisoformat(args.end)
     start = end - dt.timedelta(days=args.days - 1)

@@ -31,7 +31,7 @@ from procurement_pipeline.lib.reporting import (  # noqa: E402
     summarize_catalog,
 )
 from procurement_pipeline.lib.reporting import product as product_module  # noqa: E402
-from procurement_pipeline.lib.reporting.samples import sample_catalog  # noqa: E402
+from tools.report_samples import sample_catalog  # noqa: E402
 
 TARGET_S = 180.0
 SAMPLE = 20

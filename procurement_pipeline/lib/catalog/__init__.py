@@ -1,4 +1,5 @@
-"""The purchasing catalog: CSV validation and the deterministic demo-catalog generator."""
+"""The purchasing catalog: CSV validation. The demo catalog (data/products_seed.csv) is
+written by tools/catalog_generator.py, which the running platform never imports."""
 
 from procurement_pipeline.lib.catalog.validation import (
     CatalogProblem,

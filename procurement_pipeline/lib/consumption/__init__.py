@@ -1,4 +1,4 @@
-"""Consumption history: ERP CSV validation, the demo generator and the daily-use estimate."""
+"""Consumption history: ERP CSV validation and the daily-use estimate (demo data: tools/)."""
 
 from procurement_pipeline.lib.consumption.estimate import (
     ADVICE_USE_COLUMNS,

@@ -1,4 +1,4 @@
-"""Buying recommendations: the decision rule, opportunity alerts, their e-mail and the replay."""
+"""Buying recommendations: the decision rule, opportunity alerts and their e-mail."""
 
 from procurement_pipeline.lib.recommendations.engine import (
     ACTIONS,

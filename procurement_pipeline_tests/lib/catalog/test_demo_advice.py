@@ -13,13 +13,13 @@ import pytest
 from procurement_pipeline.lib.catalog import read_catalog
 from procurement_pipeline.lib.consumption import expected_consumption, read_consumption
 from procurement_pipeline.lib.recommendations import RecommendationSettings, recommend
-from procurement_pipeline.lib.recommendations.replay import (
+from procurement_pipeline.lib.scraping.demo_market import demo_windows, seed_demo_observations
+from procurement_pipeline_tests.conftest import REPO_ROOT
+from tools.recommendation_replay import (
     RecentLevelForecaster,
     daily_prices_from_observations,
     no_forecast,
 )
-from procurement_pipeline.lib.scraping.demo_market import demo_windows, seed_demo_observations
-from procurement_pipeline_tests.conftest import REPO_ROOT
 
 SEED_FILE = REPO_ROOT / "data" / "products_seed.csv"
 CONSUMPTION_FILE = REPO_ROOT / "data" / "consumption_demo.csv"

@@ -25,7 +25,7 @@ from procurement_pipeline.lib.forecasting.model import (
     future_dates,
 )
 from procurement_pipeline.lib.forecasting.training import train_product_model
-from procurement_pipeline.lib.forecasting.tuning import synthetic_price_series
+from tools.model_tuning import synthetic_price_series
 
 CASES = [
     ("weekly", 180, 0.05, "flat"),

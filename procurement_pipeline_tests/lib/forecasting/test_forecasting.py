@@ -27,7 +27,7 @@ from procurement_pipeline.lib.forecasting import (
     train_many,
     train_product_model,
 )
-from procurement_pipeline.lib.forecasting.tuning import synthetic_price_series
+from tools.model_tuning import synthetic_price_series
 
 
 def _series(n=120, seed=0, missing=0.0, kind="weekly"):

@@ -23,14 +23,14 @@ import pytest
 
 from procurement_pipeline.lib.forecasting import ModelSettings, train_many
 from procurement_pipeline.lib.forecasting.model import quiet_stan_logging
-from procurement_pipeline.lib.forecasting.tuning import synthetic_price_series
 from procurement_pipeline_tests.conftest import REPO_ROOT
+from tools.model_tuning import synthetic_price_series
 
 SCRATCH = "procurement-forecast-"
 
 NORMAL_RUN = """
 from procurement_pipeline.lib.forecasting import train_many
-from procurement_pipeline.lib.forecasting.tuning import synthetic_price_series
+from tools.model_tuning import synthetic_price_series
 
 items = [(f"SKU-{i}", synthetic_price_series("weekly", n_days=70, seed=i)) for i in range(4)]
 for workers in (2, 1):
@@ -43,7 +43,7 @@ print("done")
 ENDLESS_RUN = """
 import itertools
 from procurement_pipeline.lib.forecasting import train_many
-from procurement_pipeline.lib.forecasting.tuning import synthetic_price_series
+from tools.model_tuning import synthetic_price_series
 
 items = (
     (f"SKU-{i}", synthetic_price_series("weekly", n_days=70, seed=i % 50))

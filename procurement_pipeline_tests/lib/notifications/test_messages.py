@@ -11,8 +11,8 @@ from procurement_pipeline.lib.notifications import (
 )
 from procurement_pipeline.lib.reporting import build_catalog_report, summarize_catalog
 from procurement_pipeline.lib.reporting.formatting import format_number, format_pct
-from procurement_pipeline.lib.reporting.samples import sample_catalog
 from procurement_pipeline_tests.lib.notifications.conftest import settings_for, smtp_server
+from tools.report_samples import sample_catalog
 
 
 def test_retraining_message_sent_and_parsed_back(tmp_path):

@@ -20,7 +20,7 @@ from benchmarks.recommendations import (
     saving_vs,
     steady_use,
 )
-from procurement_pipeline.lib.recommendations.replay import ReplayResult
+from tools.recommendation_replay import ReplayResult
 
 
 def per_product(total_cost, demand, unmet, spend=None, bought=None, mean_price=None):

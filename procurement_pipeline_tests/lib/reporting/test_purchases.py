@@ -14,7 +14,7 @@ from procurement_pipeline.lib.reporting import (
     sort_recommendations,
     summarize_catalog,
 )
-from procurement_pipeline.lib.reporting.samples import sample_catalog
+from tools.report_samples import sample_catalog
 
 AS_OF = dt.date(2026, 11, 25)
 

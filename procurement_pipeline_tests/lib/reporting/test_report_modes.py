@@ -14,8 +14,8 @@ from procurement_pipeline.lib.reporting import (
     build_product_report,
     summarize_catalog,
 )
-from procurement_pipeline.lib.reporting.samples import sample_catalog, sample_global, sample_product
 from procurement_pipeline_tests.lib.test_artifact_modes import mode, umask
+from tools.report_samples import sample_catalog, sample_global, sample_product
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from procurement_pipeline.lib.reporting.formatting import (
     format_pct_points,
 )
 from procurement_pipeline.lib.reporting.model import SYNTHETIC_LABEL
-from procurement_pipeline.lib.reporting.samples import (
+from tools.report_samples import (
     sample_catalog,
     sample_global,
     sample_product,

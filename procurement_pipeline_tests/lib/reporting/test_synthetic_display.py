@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from procurement_pipeline.lib.reporting import build_product_report
 from procurement_pipeline.lib.reporting.charts import EPOCH, ChartData, _consecutive_days
 from procurement_pipeline.lib.reporting.model import SYNTHETIC_LABEL, synthetic_on_gap_days
-from procurement_pipeline.lib.reporting.samples import sample_product
+from tools.report_samples import sample_product
 
 DAYS = pd.date_range("2026-01-01", periods=30, freq="D")
 GAP = set(DAYS[10:14].date) | {DAYS[20].date()}

@@ -20,7 +20,7 @@ contains the shorter one):
 * quantities in metro/kg/litro/m³ carry one decimal; every other unit counts whole items
   (stochastic rounding keeps the mean).
 
-Run ``python -m procurement_pipeline.lib.consumption.generator --catalog data/products_seed.csv
+Run ``python -m tools.consumption_generator --catalog data/products_seed.csv
 --output data/consumption_demo.csv --end 2026-11-24 --days 180``. Size: 3,000 products x 180
 days give about 363,000 lines, 8.6 MB (zero-use days have no line).
 """
@@ -186,7 +186,7 @@ def write_consumption_csv(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m procurement_pipeline.lib.consumption.generator",
+        prog="python -m tools.consumption_generator",
         description="Generate the demo consumption history CSV deterministically.",
     )
     parser.add_argument("--catalog", default="data/products_seed.csv")

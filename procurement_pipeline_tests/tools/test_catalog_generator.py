@@ -1,4 +1,5 @@
-"""The catalog seed generator: deterministic, and the committed CSV never drifts from it."""
+"""The catalog seed generator: deterministic, its product tables read from tools/catalog_data/,
+and the committed CSV never drifts from it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -15,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from procurement_pipeline.lib.catalog import generator
-from procurement_pipeline.lib.catalog.generator import (
+from procurement_pipeline_tests.conftest import REPO_ROOT
+from tools import catalog_generator
+from tools.catalog_generator import (
     CSV_COLUMNS,
     DEFAULT_COUNT,
     DEFAULT_SEED,
@@ -26,7 +29,6 @@ from procurement_pipeline.lib.catalog.generator import (
     write_catalog_csv,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 SEED_FILE = REPO_ROOT / "data" / "products_seed.csv"
 HEADER = (
     "sku,name,category,unit,search_term,current_stock,minimum_stock,lead_time_days,reference_price"
@@ -96,13 +98,11 @@ def test_seed_changes_the_catalog_but_not_its_shape(rows):
 
 
 def test_committed_seed_file_is_byte_identical_to_a_fresh_generation(tmp_path):
-    assert SEED_FILE.exists(), (
-        f"{SEED_FILE} is missing: run python -m procurement_pipeline.lib.catalog.generator"
-    )
+    assert SEED_FILE.exists(), f"{SEED_FILE} is missing: run python -m tools.catalog_generator"
     fresh = write_catalog_csv(tmp_path / "products_seed.csv")
     assert fresh.read_bytes() == SEED_FILE.read_bytes(), (
         "data/products_seed.csv drifted from the generator; regenerate it with "
-        "python -m procurement_pipeline.lib.catalog.generator"
+        "python -m tools.catalog_generator"
     )
 
 
@@ -115,7 +115,7 @@ def test_generation_does_not_depend_on_python_hash_seed(tmp_path):
             [
                 sys.executable,
                 "-m",
-                "procurement_pipeline.lib.catalog.generator",
+                "tools.catalog_generator",
                 "--output",
                 str(out),
             ],
@@ -156,7 +156,7 @@ def test_every_category_present(csv_rows):
     counts = Counter(r["category"] for r in csv_rows)
     assert set(counts) == set(EXPECTED_PREFIX)
     assert all(count >= 50 for count in counts.values()), counts
-    assert counts == {cat.slug: cat.default_count for cat in generator.CATEGORIES}
+    assert counts == {cat.slug: cat.default_count for cat in catalog_generator.CATEGORIES}
 
 
 def test_units_are_coherent_with_the_category(csv_rows):
@@ -281,7 +281,7 @@ def test_smaller_catalog_keeps_every_category():
 
 
 def test_too_many_products_is_a_clear_error():
-    ceiling = sum(generator.candidate_pool_sizes().values())
+    ceiling = sum(catalog_generator.candidate_pool_sizes().values())
     with pytest.raises(ValueError, match="distinct products"):
         generate_catalog(n=ceiling + 1)
     with pytest.raises(ValueError):
@@ -294,3 +294,64 @@ def test_cli_writes_the_requested_catalog(tmp_path, capsys):
     assert out.read_text(encoding="utf-8") == catalog_csv_text(generate_catalog(120, 7))
     assert "120 products" in capsys.readouterr().out
     assert not [p for p in out.parent.iterdir() if p.name != "catalog.csv"], "temp file left"
+
+
+@pytest.fixture
+def table_copy(tmp_path) -> Path:
+    """A writable copy of tools/catalog_data/ to break one table at a time."""
+    copy = tmp_path / "catalog_data"
+    shutil.copytree(catalog_generator.CATALOG_DATA, copy)
+    return copy
+
+
+def set_first_product(data_dir: Path, column: str, value: str) -> None:
+    path = data_dir / "products.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        records = list(csv.DictReader(handle))
+    records[0][column] = value
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(records[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+
+
+def test_the_tables_are_read_from_the_data_files(table_copy):
+    assert catalog_generator.load_categories(table_copy) == catalog_generator.CATEGORIES
+    set_first_product(table_copy, "name", "Tecido suede liso bege claro, largura 1,40 m")
+    first = catalog_generator.load_categories(table_copy)[0].families[0].candidates[0]
+    assert first.name == "Tecido suede liso bege claro, largura 1,40 m"
+
+
+def append_row(path: Path, row: list[str]) -> None:
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerow(row)
+
+
+def test_a_product_of_an_undeclared_family_is_an_error(table_copy):
+    append_row(
+        table_copy / "products.csv",
+        ["tecidos", "seda", "Tecido seda pura, largura 1,40 m", "metro", "tecido seda", "90"]
+        + [""] * 4,
+    )
+    with pytest.raises(ValueError, match="undeclared families.*seda"):
+        catalog_generator.load_categories(table_copy)
+
+
+def test_a_family_without_products_is_an_error(table_copy):
+    append_row(table_copy / "families.csv", ["tecidos", "seda", "1"])
+    with pytest.raises(ValueError, match="no products"):
+        catalog_generator.load_categories(table_copy)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("search_term", "Tecido  Suede", "not lowercase single-spaced"),
+        ("unit", "metros", "unknown unit"),
+        ("minimum_stock_min", "10", "go together"),
+    ],
+)
+def test_a_malformed_product_row_is_an_error(table_copy, column, value, message):
+    set_first_product(table_copy, column, value)
+    with pytest.raises(ValueError, match=message):
+        catalog_generator.load_categories(table_copy)

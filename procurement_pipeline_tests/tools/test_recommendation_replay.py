@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from procurement_pipeline.lib.recommendations import RecommendationSettings, recommend
-from procurement_pipeline.lib.recommendations.replay import (
+from tools.recommendation_replay import (
     RecentLevelForecaster,
     ServedForecaster,
     _follow,

@@ -7,7 +7,7 @@ rolling-origin holdouts (expanding window, several origins, 30-day horizon) and 
 configuration against the naive and seasonal-naive baselines. Fits are shared between
 configurations that differ only in post-processing (level correction, interval method/scale).
 
-Run ``python benchmarks/forecast_tuning.py`` to reproduce ``benchmarks/FORECAST_TUNING.md``.
+Run ``python -m benchmarks.forecast_tuning`` to reproduce ``benchmarks/FORECAST_TUNING.md``.
 """
 
 from __future__ import annotations

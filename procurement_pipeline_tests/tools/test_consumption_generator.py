@@ -1,19 +1,18 @@
 import datetime as dt
-from pathlib import Path
 
 import pandas as pd
 
 from procurement_pipeline.lib.consumption import expected_consumption, read_consumption
-from procurement_pipeline.lib.consumption.generator import (
+from procurement_pipeline_tests.conftest import REPO_ROOT
+from tools.consumption_generator import (
     base_daily_use,
     consumption_csv_text,
     generate_consumption,
     main,
 )
 
-ROOT = Path(__file__).resolve().parents[3]
-CATALOG = ROOT / "data" / "products_seed.csv"
-COMMITTED = ROOT / "data" / "consumption_demo.csv"
+CATALOG = REPO_ROOT / "data" / "products_seed.csv"
+COMMITTED = REPO_ROOT / "data" / "consumption_demo.csv"
 
 
 def small_catalog() -> pd.DataFrame:
