@@ -15,11 +15,11 @@ absolute error, whose best forecast is the *median* of what can happen, not the 
   and damped (factor ``damping`` per day: a trend fades rather than runs on for a month);
 - Prophet (``model.py``) is the fourth candidate, the only one that sees weekly patterns.
 
-Besides the served candidate's path (the median: what the forecast error is judged on), every
-served model carries the *expected* path (:func:`expected_offsets`): the log of the mean of
-the series' own past h-day price ratios. Money is linear in price, so a buying decision needs
-the expected price; for a price that holds for weeks and then steps up the median says "it
-holds" while the expectation rises by the chance of a step times its size.
+Besides the served candidate's path (the median: what the forecast error is judged on), the
+served model of a sticky price carries the *expected* path (:func:`expected_path`): the log of
+the mean of the series' own past h-day price ratios. Money is linear in price, so a buying
+decision needs the expected price; for a price that holds for weeks and then steps up the
+median says "it holds" while the expectation rises by the chance of a step times its size.
 
 Every numpy candidate's interval is the spread (10 %/90 % quantiles around the median) of the
 past h-day changes in the last ``interval_window_days``, centred on the candidate's own path
@@ -109,6 +109,31 @@ def change_quantiles(grid: DailyGrid, window_days: int, max_h: int, probs) -> np
         h = np.arange(last_ok + 1, max_h + 1, dtype=float)
         out[:, last_ok:] = mid * h / last_ok + (ref - mid)[:, None] * np.sqrt(h / last_ok)
     return out
+
+
+def unchanged_share(grid: DailyGrid, window_days: int) -> float:
+    """Share of consecutive observations in the last ``window_days`` with the same price: near
+    1 for a list price that holds between steps, near 0 for a market price (NaN: fewer than
+    two observations)."""
+    values = grid.values[-window_days:]
+    seen = values[~np.isnan(values)]
+    if len(seen) < 2:
+        return float("nan")
+    return float(np.mean(seen[1:] == seen[:-1]))
+
+
+def expected_path(grid: DailyGrid, settings: ModelSettings) -> np.ndarray | None:
+    """The expected path the advice buys ahead of (:func:`expected_offsets`), for a sticky
+    price only: one that held on at least ``expected_min_unchanged_share`` of its recent
+    consecutive observations. A list price catches up with costs in steps, so its recent
+    mean change says where it goes; a market price (a commodity future, an exchange rate)
+    moves every day, and its mean change over two months is noise that buying ahead on
+    pays for holding stock and loses (measured: benchmarks/FORECAST_TUNING.md, "Advice").
+    None: no expected path."""
+    window = settings.expected_window_days
+    if not unchanged_share(grid, window) >= settings.expected_min_unchanged_share:
+        return None
+    return expected_offsets(grid, window, settings.horizon)
 
 
 def expected_offsets(grid: DailyGrid, window_days: int, max_h: int) -> np.ndarray:

@@ -26,7 +26,7 @@ from procurement_pipeline.lib.forecasting.candidates import (
     DailyGrid,
     Offsets,
     daily_grid,
-    expected_offsets,
+    expected_path,
     numpy_offsets,
     weekly_evidence,
 )
@@ -102,15 +102,12 @@ class CandidateFits:
         """Candidate ``name`` fitted on the first ``rows`` rows, anchored on its last one, with
         the expected path of the same history (whichever candidate serves)."""
         last = self.df.iloc[rows - 1]
-        settings = self.settings
         model = ServedModel(
             name=name,
             anchor_day=pd.Timestamp(last["ds"]),
             anchor_price=float(last["y"]),
             validation=validation,
-            expected=expected_offsets(
-                self.grid(rows), settings.expected_window_days, settings.horizon
-            ),
+            expected=expected_path(self.grid(rows), self.settings),
         )
         if name == "prophet":
             model.prophet = self.prophet(rows)

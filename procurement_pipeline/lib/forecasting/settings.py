@@ -99,6 +99,9 @@ class ModelSettings:
     # uses this path. 60 days: measured on the real development set with the replay
     # (benchmarks/FORECAST_TUNING.md, "Advice").
     expected_window_days: int = 60
+    # Only for a sticky price (candidates.expected_path): one that held on at least this share
+    # of its consecutive observations in that window (listings: most; market prices: none).
+    expected_min_unchanged_share: float = 0.5
 
     def __post_init__(self) -> None:
         if self.min_train_days < 2:
@@ -123,6 +126,8 @@ class ModelSettings:
             raise ValueError("damping must be in (0, 1]")
         if self.expected_window_days < 2:
             raise ValueError("expected_window_days must be at least 2")
+        if not 0 <= self.expected_min_unchanged_share <= 1:
+            raise ValueError("expected_min_unchanged_share must be in [0, 1]")
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-serialisable view, e.g. for model metadata."""

@@ -190,8 +190,9 @@ def test_train_save_load_round_trip(tmp_path):
     ]
     assert len(result.forecast) == 30
     assert result.forecast["ds"].iloc[0] == hist["ds"].max() + pd.Timedelta(days=1)
-    # A Prophet-served model carries the expected path too (it comes from the history).
-    assert (result.forecast[["yhat", "yhat_lower", "yhat_upper", "yhat_expected"]] > 0).all().all()
+    assert (result.forecast[["yhat", "yhat_lower", "yhat_upper"]] > 0).all().all()
+    # A price that moves every day is no sticky list price: no expected path for the advice.
+    assert result.forecast["yhat_expected"].isna().all()
     json.dumps(result.metrics)
     path = save_model_atomic(result.model_json, tmp_path / "models" / "SKU-3.json")
     assert [p.name for p in path.parent.iterdir()] == ["SKU-3.json"]

@@ -27,7 +27,9 @@ from procurement_pipeline.lib.forecasting.candidates import (
     change_quantiles,
     daily_grid,
     expected_offsets,
+    expected_path,
     numpy_offsets,
+    unchanged_share,
     weekly_evidence,
 )
 from procurement_pipeline.lib.forecasting.served import from_json, to_json
@@ -392,3 +394,18 @@ def test_the_expected_price_is_stored_with_the_forecast(warehouse_engine):
     store_product_results(warehouse_engine, [result], {}, datetime(2026, 12, 1, 12, 0))
     rows = load_forecast_rows(warehouse_engine, kind="future")
     assert np.allclose(rows["yhat_expected"], result.forecast["yhat_expected"])
+
+
+def test_only_a_sticky_price_gets_an_expected_path():
+    settings = ModelSettings()
+    steps = daily_grid(prepare_history(_frame(100 * 1.1 ** (np.arange(120) // 10))))
+    assert unchanged_share(steps, 60) == pytest.approx(54 / 59)
+    assert np.array_equal(expected_path(steps, settings), expected_offsets(steps, 60, 30))
+    # A market price moves on every observation: its two-month mean change is noise.
+    rng = np.random.default_rng(3)
+    market = daily_grid(prepare_history(_frame(100 * np.exp(np.cumsum(rng.normal(0, 0.01, 120))))))
+    assert unchanged_share(market, 60) == 0.0
+    assert expected_path(market, settings) is None
+    # The threshold is a setting; a single observation tells nothing.
+    assert expected_path(market, ModelSettings(expected_min_unchanged_share=0.0)) is not None
+    assert np.isnan(unchanged_share(daily_grid(prepare_history(_frame([5.0]))), 60))
