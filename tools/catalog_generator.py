@@ -64,12 +64,12 @@ import io
 import os
 import random
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from procurement_pipeline.lib.artifacts import write_bytes_atomic
 from tools.consumption_generator import base_daily_use
 
 DEFAULT_COUNT = 3000
@@ -411,17 +411,7 @@ def write_catalog_csv(
 ) -> Path:
     """Generate the catalog and write it atomically (temporary file, then rename)."""
     target = Path(path)
-    data = catalog_csv_text(generate_catalog(n, seed)).encode("utf-8")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(target, catalog_csv_text(generate_catalog(n, seed)).encode("utf-8"))
     return target
 
 

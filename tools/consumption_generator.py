@@ -34,12 +34,12 @@ import io
 import math
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from procurement_pipeline.lib.artifacts import write_bytes_atomic
 from procurement_pipeline.lib.scraping.demo_market import sku_seed
 
 CONTINUOUS_UNITS = frozenset({"metro", "kg", "litro", "m³"})
@@ -171,16 +171,7 @@ def write_consumption_csv(
     frame = generate_consumption(catalog, end, days)
     data = consumption_csv_text(frame, catalog).encode("utf-8")
     target = Path(output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(target, data)
     return target, len(frame)
 
 
