@@ -70,23 +70,15 @@ from pathlib import Path
 import pandas as pd
 
 from procurement_pipeline.lib.artifacts import write_bytes_atomic
+from procurement_pipeline.lib.catalog.validation import REQUIRED_COLUMNS
 from tools.consumption_generator import base_daily_use
 
 DEFAULT_COUNT = 3000
 DEFAULT_SEED = 20261125
 DEFAULT_OUTPUT = Path("data/products_seed.csv")
 
-CSV_COLUMNS = (
-    "sku",
-    "name",
-    "category",
-    "unit",
-    "search_term",
-    "current_stock",
-    "minimum_stock",
-    "lead_time_days",
-    "reference_price",
-)
+# The seed file's header: the columns the catalog reader requires, in its order.
+CSV_COLUMNS = REQUIRED_COLUMNS
 
 # Units whose stock may be fractional (one decimal place); the rest count whole items.
 CONTINUOUS_UNITS = ("metro", "kg", "litro", "m³")

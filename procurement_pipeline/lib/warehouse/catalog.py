@@ -9,6 +9,8 @@ import pandas as pd
 from sqlalchemy import Engine, bindparam, select, update
 
 from procurement_pipeline.lib.catalog.validation import (
+    REQUIRED_COLUMNS,
+    SKU_COLUMN,
     CatalogProblem,
     CatalogProduct,
     CatalogValidationError,
@@ -17,16 +19,8 @@ from procurement_pipeline.lib.clock import utcnow
 from procurement_pipeline.lib.validation import SAME_SKU_NOTE, SAME_SKU_NOTE_PT, sku_key
 from procurement_pipeline.lib.warehouse.schema import products
 
-_COMPARED = (
-    "name",
-    "category",
-    "unit",
-    "search_term",
-    "current_stock",
-    "minimum_stock",
-    "lead_time_days",
-    "reference_price",
-)
+# Every catalog column but the key: a change in any of them updates the product.
+_COMPARED = tuple(name for name in REQUIRED_COLUMNS if name != SKU_COLUMN.key)
 _SCALE = {
     "current_stock": Decimal("0.001"),
     "minimum_stock": Decimal("0.001"),
