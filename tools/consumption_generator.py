@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from procurement_pipeline.lib.artifacts import write_bytes_atomic
+from procurement_pipeline.lib.counter_random import normal, uniform
 from procurement_pipeline.lib.scraping.demo_market import sku_seed
 
 CONTINUOUS_UNITS = frozenset({"metro", "kg", "litro", "m³"})
@@ -53,39 +54,13 @@ _S_FACTOR, _S_TILT, _S_NOISE_SD, _S_IDLE_P, _S_CYCLE_AMP, _S_CYCLE_PERIOD, _S_CY
 )
 _S_NOISE, _S_IDLE, _S_ROUND = 511, 512, 513
 
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_STREAM = np.uint64(0xD6E8FEB86659FD93)
-_MASK16 = np.uint64(0xFFFF)
-
-
-def _mix(z: np.ndarray) -> np.ndarray:
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
-
-
-def _hash(seed: np.ndarray, stream: int, a: np.ndarray | int = 0) -> np.ndarray:
-    z = _mix(seed ^ np.uint64((stream * int(_STREAM)) & 0xFFFFFFFFFFFFFFFF))
-    a64 = np.atleast_1d(np.asarray(a, dtype=np.int64)).astype(np.uint64)
-    return _mix(z + a64 * _GOLDEN)
-
 
 def _uniform(seed: np.ndarray, stream: int, a: np.ndarray | int = 0) -> np.ndarray:
-    return (_hash(seed, stream, a) >> np.uint64(11)).astype(np.float64) * (1.0 / 2.0**53)
+    return uniform(seed, stream, a)  # one counter (the day): the committed demo file's draws
 
 
 def _normal(seed: np.ndarray, stream: int, a: np.ndarray | int = 0) -> np.ndarray:
-    """Approximately standard normal (Irwin-Hall of four 16-bit uniforms)."""
-    h = _hash(seed, stream, a)
-    total = (
-        (h & _MASK16)
-        + ((h >> np.uint64(16)) & _MASK16)
-        + ((h >> np.uint64(32)) & _MASK16)
-        + (h >> np.uint64(48))
-    )
-    return (total.astype(np.float64) * (1.0 / 65536.0) - 2.0) * 1.7320508075688772
+    return normal(seed, stream, a)
 
 
 def base_daily_use(catalog: pd.DataFrame) -> np.ndarray:

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from procurement_pipeline.lib import clock
+from procurement_pipeline.lib.counter_random import hash64, normal, uniform
 from procurement_pipeline.lib.logging import get_logger
 from procurement_pipeline.lib.scraping.mercadolivre import (
     LISTING_BASE_URL,
@@ -116,53 +117,21 @@ _TWO_PI_OVER_7 = 2.0 * math.pi / 7.0
 _log = get_logger(__name__)
 
 # --------------------------------------------------------------------------------------------
-# Counter-based random numbers (numpy uint64, wrap-around arithmetic)
-
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_STREAM = np.uint64(0xD6E8FEB86659FD93)
-_U30, _U27, _U31, _U11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-_MASK16 = np.uint64(0xFFFF)
-
-
-def _mix(z: np.ndarray) -> np.ndarray:
-    z = (z ^ (z >> _U30)) * _M1
-    z = (z ^ (z >> _U27)) * _M2
-    return z ^ (z >> _U31)
-
-
-def _u64(a: Any) -> np.ndarray:
-    # At least 1-d: numpy scalars (unlike arrays) warn on the intended wrap-around.
-    return np.atleast_1d(np.asarray(a, dtype=np.int64)).astype(np.uint64)
-
-
-def _stream_key(stream: int) -> np.uint64:
-    return np.uint64((stream * int(_STREAM)) & 0xFFFFFFFFFFFFFFFF)
+# Counter-based random numbers (lib/counter_random.py), two counters: window and slot.
 
 
 def _hash(seed: np.ndarray, stream: int, a: Any = 0, b: Any = 0) -> np.ndarray:
-    z = _mix(seed ^ _stream_key(stream))
-    z = _mix(z + _u64(a) * _GOLDEN)
-    return _mix(z + _u64(b) * _GOLDEN)
+    return hash64(seed, stream, a, b)
 
 
 def _uniform(seed: np.ndarray, stream: int, a: Any = 0, b: Any = 0) -> np.ndarray:
     """Uniform in [0, 1)."""
-    return (_hash(seed, stream, a, b) >> _U11).astype(np.float64) * (1.0 / 9007199254740992.0)
+    return uniform(seed, stream, a, b)
 
 
 def _normal(seed: np.ndarray, stream: int, a: Any = 0, b: Any = 0) -> np.ndarray:
-    """Approximately standard normal: the sum of four 16-bit uniforms (Irwin-Hall), scaled.
-    Only integer and float additions: bit-for-bit the same whatever the array shape."""
-    h = _hash(seed, stream, a, b)
-    total = (
-        (h & _MASK16)
-        + ((h >> np.uint64(16)) & _MASK16)
-        + ((h >> np.uint64(32)) & _MASK16)
-        + (h >> np.uint64(48))
-    )
-    return (total.astype(np.float64) * (1.0 / 65536.0) - 2.0) * 1.7320508075688772
+    """Approximately standard normal (Irwin-Hall, see lib/counter_random.py)."""
+    return normal(seed, stream, a, b)
 
 
 def sku_seed(sku: str) -> int:
