@@ -61,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from procurement_pipeline.lib.consumption.estimate import expected_consumption
+from procurement_pipeline.lib.dates import to_day
 from procurement_pipeline.lib.recommendations.engine import (
     RecommendationSettings,
     recommend,
@@ -301,14 +302,6 @@ class ReplayResult:
         }
 
 
-def _to_day(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return pd.Timestamp(value).date()
-
-
 def _per_product_days(value: Any, skus: list[str], name: str) -> np.ndarray:
     """A date for every product, or a SKU -> date mapping/Series covering each of them, as
     day ordinals in ``skus`` order."""
@@ -317,8 +310,8 @@ def _per_product_days(value: Any, skus: list[str], name: str) -> np.ndarray:
         missing = [s for s in skus if s not in mapping]
         if missing:
             raise ValueError(f"{name} has no date for {missing[:5]}")
-        return np.array([_to_day(mapping[s]).toordinal() for s in skus], dtype=np.int64)
-    return np.full(len(skus), _to_day(value).toordinal(), dtype=np.int64)
+        return np.array([to_day(mapping[s]).toordinal() for s in skus], dtype=np.int64)
+    return np.full(len(skus), to_day(value).toordinal(), dtype=np.int64)
 
 
 def price_matrix(daily_prices_df: pd.DataFrame, skus: list[str], end: dt.date) -> pd.DataFrame:
@@ -601,7 +594,7 @@ def _follow(
             plan_day[i] = -1
             continue
         # buy_by / wait_until: the date goes in the calendar; an earlier one moves it.
-        day = _to_day(dates[j]).toordinal()
+        day = to_day(dates[j]).toordinal()
         if plan_day[i] < 0 or day < plan_day[i]:
             plan_day[i] = day
         if plan_day[i] == today_ord:

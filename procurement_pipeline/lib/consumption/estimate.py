@@ -31,23 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from procurement_pipeline.lib.dates import day_ordinals, to_day
+
 ESTIMATE_COLUMNS = ["sku", "daily_mean", "daily_std", "daily_mean_se", "days_observed"]
 ADVICE_USE_COLUMNS = [*ESTIMATE_COLUMNS, "measured"]
-
-
-def _to_day(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return pd.Timestamp(value).date()
-
-
-def _day_ordinals(days: pd.Series) -> np.ndarray:
-    """Day column (date objects or datetime64) -> proleptic ordinals, vectorised."""
-    if days.dtype == object:
-        days = pd.to_datetime(days)
-    return days.to_numpy(dtype="datetime64[D]").astype(np.int64) + 719163
 
 
 def expected_consumption(
@@ -62,13 +49,13 @@ def expected_consumption(
     quantity]`` rows (see the module docstring for the estimate)."""
     if window_days < 1:
         raise ValueError("window_days must be at least 1")
-    as_of = _to_day(as_of)
+    as_of = to_day(as_of)
     frame = consumption_df
-    ordinals = np.empty(0, dtype=np.int64) if frame.empty else _day_ordinals(frame["day"])
+    ordinals = np.empty(0, dtype=np.int64) if frame.empty else day_ordinals(frame["day"])
     end = as_of.toordinal()
     start = end - window_days + 1
     if coverage_start is not None:
-        start = max(start, _to_day(coverage_start).toordinal())
+        start = max(start, to_day(coverage_start).toordinal())
     elif ordinals.size:
         start = max(start, int(ordinals.min()))
     else:

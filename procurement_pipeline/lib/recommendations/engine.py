@@ -91,6 +91,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from procurement_pipeline.lib.dates import day_ordinals, to_day
 from procurement_pipeline.lib.recommendations.messages import (
     NO_MODEL_NOTE,
     UNTRUSTED_MODEL_NOTE,
@@ -210,22 +211,6 @@ class RecommendationSettings:
     @property
     def holding_per_day(self) -> float:
         return self.holding_cost_rate / 365.0
-
-
-def _to_day(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return pd.Timestamp(value).date()
-
-
-def _day_numbers(values: Any) -> np.ndarray:
-    """Dates / datetimes / Timestamps -> day ordinals (int64), vectorised."""
-    series = pd.Series(values)
-    if series.dtype == object:
-        series = pd.to_datetime(series)
-    return series.to_numpy(dtype="datetime64[D]").astype(np.int64) + 719163
 
 
 def _bool_column(frame: pd.DataFrame, name: str, default: bool) -> np.ndarray:
@@ -370,7 +355,7 @@ def price_outlook(
         fc = fc[fc["kind"] == "future"]
     if len(fc):
         rows = sku_index.get_indexer(fc["sku"].astype(str))
-        cols = _day_numbers(fc["ds"].to_numpy()) - as_of.toordinal()
+        cols = day_ordinals(fc["ds"].to_numpy()) - as_of.toordinal()
         ok = (rows >= 0) & (cols >= 1) & (cols <= horizon)
         for target, column in ((path, "yhat"), (lower, "yhat_lower"), (expected, "yhat_expected")):
             if column in fc.columns:
@@ -685,7 +670,7 @@ def recommend(
     * ``today_prices_df``: sku, price, observed_day (the latest observed daily price).
     """
     settings = settings or RecommendationSettings()
-    as_of = _to_day(as_of)
+    as_of = to_day(as_of)
     position = stock_position(products_df)
     use = expected_use(consumption_df, position.sku_index)
     outlook = price_outlook(

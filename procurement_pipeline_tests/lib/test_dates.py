@@ -1,0 +1,35 @@
+"""lib/dates.py: one calendar day from every shape a date arrives in."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from procurement_pipeline.lib.dates import day_ordinals, to_day
+
+
+def test_to_day_takes_every_date_shape():
+    day = dt.date(2026, 11, 24)
+    assert to_day(day) == day
+    assert to_day(dt.datetime(2026, 11, 24, 23, 59)) == day
+    assert to_day(pd.Timestamp("2026-11-24 18:00")) == day
+    assert to_day(np.datetime64("2026-11-24T07:00")) == day
+    assert to_day("2026-11-24") == day
+    assert type(to_day(pd.Timestamp("2026-11-24"))) is dt.date
+
+
+def test_an_aware_datetime_keeps_its_wall_clock_day():
+    late = dt.datetime(2026, 11, 24, 23, 0, tzinfo=dt.timezone(dt.timedelta(hours=-3)))
+    assert to_day(late) == dt.date(2026, 11, 24)  # 02:00 UTC on the 25th
+
+
+def test_day_ordinals_are_date_toordinal():
+    days = [dt.date(1969, 12, 31), dt.date(1970, 1, 1), dt.date(2026, 11, 24)]
+    expected = [d.toordinal() for d in days]
+    assert day_ordinals(days).tolist() == expected
+    assert day_ordinals(pd.Series(days, index=[7, 3, 5])).tolist() == expected
+    stamps = pd.to_datetime(["1969-12-31 23:00", "1970-01-01 01:00", "2026-11-24 12:30"])
+    assert day_ordinals(stamps.to_numpy()).tolist() == expected
+    assert day_ordinals(pd.Series(stamps)).dtype == np.int64
