@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procurement_pipeline.lib.forecasting.holdout import naive_baselines
+from procurement_pipeline.lib.forecasting.holdout import holdout_frame, naive_baselines
 from procurement_pipeline.lib.forecasting.metrics import evaluate
 from procurement_pipeline.lib.forecasting.model import fit_model, forecast_dates
 from procurement_pipeline.lib.forecasting.settings import ModelSettings
@@ -152,18 +152,7 @@ def evaluate_configs(
                     t1 = time.perf_counter()
                     fc = forecast_dates(model, test["ds"], s)
                     pred_s = time.perf_counter() - t1
-                    hold = pd.DataFrame(
-                        {
-                            "ds": test["ds"].to_numpy(),
-                            "y": test["y"].to_numpy(dtype=float),
-                            "yhat": fc["yhat"].to_numpy(),
-                            "yhat_lower": fc["yhat_lower"].to_numpy(),
-                            "yhat_upper": fc["yhat_upper"].to_numpy(),
-                            "naive": naive,
-                            "seasonal_naive": seasonal,
-                        }
-                    )
-                    m = evaluate(hold)
+                    m = evaluate(holdout_frame(test, fc, naive, seasonal))
                     rows.append(
                         {
                             "config": name,

@@ -68,6 +68,24 @@ def naive_baselines(train: pd.DataFrame, dates: pd.Series) -> tuple[np.ndarray, 
     return naive, seasonal
 
 
+def holdout_frame(
+    test: pd.DataFrame, fc: pd.DataFrame, naive: np.ndarray, seasonal: np.ndarray
+) -> pd.DataFrame:
+    """The :data:`HOLDOUT_COLUMNS` frame of the held-out days ``test``: their forecast ``fc``
+    (yhat, yhat_lower, yhat_upper row by row with ``test``) and :func:`naive_baselines`."""
+    return pd.DataFrame(
+        {
+            "ds": test["ds"].astype("datetime64[ns]").to_numpy(),
+            "y": test["y"].to_numpy(dtype=float),
+            "yhat": fc["yhat"].to_numpy(),
+            "yhat_lower": fc["yhat_lower"].to_numpy(),
+            "yhat_upper": fc["yhat_upper"].to_numpy(),
+            "naive": naive,
+            "seasonal_naive": seasonal,
+        }
+    )
+
+
 def holdout_forecast(
     history: pd.DataFrame,
     horizon: int = 30,
@@ -112,16 +130,4 @@ def served_holdout(fits: CandidateFits) -> tuple[pd.DataFrame, ServedModel | Non
     cutoff = max(df["ds"].iloc[-1] - pd.Timedelta(days=settings.horizon), train["ds"].iloc[-1])
     model = serve(fits, cutoff)
     fc = forecast(model, test["ds"], settings)
-    naive, seasonal = naive_baselines(train, test["ds"])
-    frame = pd.DataFrame(
-        {
-            "ds": test["ds"].astype("datetime64[ns]").to_numpy(),
-            "y": test["y"].to_numpy(dtype=float),
-            "yhat": fc["yhat"].to_numpy(),
-            "yhat_lower": fc["yhat_lower"].to_numpy(),
-            "yhat_upper": fc["yhat_upper"].to_numpy(),
-            "naive": naive,
-            "seasonal_naive": seasonal,
-        }
-    )
-    return frame, model
+    return holdout_frame(test, fc, *naive_baselines(train, test["ds"])), model
