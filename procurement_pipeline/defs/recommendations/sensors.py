@@ -12,14 +12,14 @@ the same exactly-once ledger as the run e-mails; pending rows of its kind are th
 retried on later ticks, up to ``MAX_ATTEMPTS``). The e-mail is rebuilt from the warehouse
 when it is sent; an opportunity that vanished meanwhile (forecasts retrained) is not sent.
 
-The margin is ``PROCUREMENT_OPPORTUNITY_MARGIN`` (a fraction, default 0.05: the price must be
-more than 5 % below the lower bound), read when the definitions load.
+The margin is the ``advice_settings`` resource's ``opportunity_margin``
+(``PROCUREMENT_OPPORTUNITY_MARGIN``, a fraction, default 0.05: the price must be more than 5 %
+below the lower bound).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from email.message import EmailMessage
 
@@ -35,6 +35,7 @@ from procurement_pipeline.defs.alerts.sensors import (
 )
 from procurement_pipeline.defs.automation.cycle_state import cycle_settled
 from procurement_pipeline.defs.prices.assets import scrape_windows, scraped_prices
+from procurement_pipeline.defs.recommendations.resources import AdviceSettingsResource
 from procurement_pipeline.defs.resources import WarehouseResource
 from procurement_pipeline.lib import clock
 from procurement_pipeline.lib.recommendations import (
@@ -43,6 +44,7 @@ from procurement_pipeline.lib.recommendations import (
     opportunities,
 )
 from procurement_pipeline.lib.recommendations.messages import build_opportunity_message
+from procurement_pipeline.lib.settings import DEFAULT_OPPORTUNITY_MARGIN, OPPORTUNITY_MARGIN_ENV
 from procurement_pipeline.lib.warehouse.forecasts import load_forecast_rows
 from procurement_pipeline.lib.warehouse.notifications import (
     claim_notification,
@@ -54,7 +56,7 @@ from procurement_pipeline.lib.warehouse.recommendations import (
 )
 
 OPPORTUNITY_KIND = "price_opportunity"
-MARGIN_ENV = "PROCUREMENT_OPPORTUNITY_MARGIN"
+MARGIN_ENV = OPPORTUNITY_MARGIN_ENV
 KEY_PREFIX = "opportunity:"
 WINDOWS_PER_TICK = 12
 # A window is judged once the automation cycle it started (history, retraining, forecasts,
@@ -63,24 +65,6 @@ WINDOWS_PER_TICK = 12
 SETTLE_TIMEOUT = dt.timedelta(hours=8)
 # A pending opportunity e-mail that still cannot go out after this many ticks is left alone.
 MAX_ATTEMPTS = 10
-
-
-def opportunity_margin_from_env() -> float:
-    """PROCUREMENT_OPPORTUNITY_MARGIN as a fraction in [0, 1) (default 0.05)."""
-    default = RecommendationSettings().opportunity_margin
-    raw = (os.environ.get(MARGIN_ENV) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw.replace(",", "."))
-    except ValueError:
-        value = float("nan")
-    if not 0 <= value < 1:
-        raise ValueError(
-            f"{MARGIN_ENV}={raw!r}: expected a fraction in [0, 1), e.g. 0.05 for 5 % below the "
-            "forecast's lower bound"
-        )
-    return value
 
 
 def window_start_of_partition(partition_key: str) -> dt.datetime:
@@ -122,34 +106,35 @@ def compose_opportunity(
     )
 
 
-def _description(margin: float, configured: bool) -> str:
+def _description(configured: bool) -> str:
     base = (
-        "E-mails SMTP_DEFAULT_RECIPIENT when a newly scraped price is more than "
-        f"{margin:.0%} ({MARGIN_ENV}) below the forecast's lower bound for a product whose "
+        "E-mails SMTP_DEFAULT_RECIPIENT when a newly scraped price is more than the margin "
+        f"({MARGIN_ENV}, default {DEFAULT_OPPORTUNITY_MARGIN:.0%}) below the forecast's lower "
+        "bound for a product whose "
         "recommendation is to buy within the horizon: once per product and scrape window "
         "(sent_notifications ledger). Cursor: the last handled scraped_prices materialization."
     )
     return base if configured else f"{base} Stopped by default: {NOT_CONFIGURED}"
 
 
-def build_opportunity_sensor(mail_configured: bool, margin: float) -> dg.SensorDefinition:
-    settings = RecommendationSettings(opportunity_margin=margin)
-
+def build_opportunity_sensor(mail_configured: bool) -> dg.SensorDefinition:
     @dg.sensor(
         name="price_opportunity_alerts",
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING
         if mail_configured
         else dg.DefaultSensorStatus.STOPPED,
-        description=_description(margin, mail_configured),
+        description=_description(mail_configured),
     )
     def price_opportunity_alerts(
         context: dg.SensorEvaluationContext,
         warehouse: WarehouseResource,
         mailer: MailerResource,
+        advice_settings: AdviceSettingsResource,
     ) -> dg.SensorResult | dg.SkipReason:
         if not mailer.is_configured:
             return dg.SkipReason(NOT_CONFIGURED)
+        settings = advice_settings.recommendation_settings()
         started = time.monotonic()
         engine = warehouse.get_engine()
         recipient = ", ".join(mailer.recipients)
