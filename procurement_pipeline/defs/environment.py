@@ -42,7 +42,7 @@ def _env_var(name: str, *, keep_blank: bool = False) -> dg.EnvVar | None:
     return dg.EnvVar(name) if is_set else None
 
 
-def _field(field: str, variable: str, *, keep_blank: bool = False) -> dict[str, dg.EnvVar]:
+def _env_field(field: str, variable: str, *, keep_blank: bool = False) -> dict[str, dg.EnvVar]:
     """{field: EnvVar(variable)} when the variable is set, else {}: spread into a resource so an
     unset variable leaves the field's default."""
     found = _env_var(variable, keep_blank=keep_blank)
@@ -72,9 +72,9 @@ def market_from_environment() -> MarketplaceResource:
     if market == MERCADO_LIVRE:
         return MercadoLivreMarketResource(
             **common,
-            **_field("scraperapi_key", "SCRAPERAPI_KEY"),
-            **_field("base_url", "SCRAPERAPI_BASE_URL"),
-            **_field("country_code", "SCRAPERAPI_COUNTRY_CODE"),
+            **_env_field("scraperapi_key", "SCRAPERAPI_KEY"),
+            **_env_field("base_url", "SCRAPERAPI_BASE_URL"),
+            **_env_field("country_code", "SCRAPERAPI_COUNTRY_CODE"),
             timeout_s=client.timeout_s,
         )
     raise ValueError(f"{MARKET_ENV}={market!r}: use {DEMO_MARKET!r} or {MERCADO_LIVRE!r}")
@@ -86,13 +86,13 @@ def mailer_from_environment() -> MailerResource:
 
     smtp = SMTPSettings.from_env()  # validates the numbers and switches with a clear error
     return MailerResource(
-        **_field("host", "SMTP_HOST"),
-        **_field("user", "SMTP_USER"),
-        **_field("password", "SMTP_PASSWORD", keep_blank=True),
-        **_field("from_addr", "SMTP_FROM"),
-        **_field("default_recipient", "SMTP_DEFAULT_RECIPIENT"),
-        **_field("ca_file", "SMTP_CA_FILE"),
-        **_field("webserver_url", WEBSERVER_URL_ENV),
+        **_env_field("host", "SMTP_HOST"),
+        **_env_field("user", "SMTP_USER"),
+        **_env_field("password", "SMTP_PASSWORD", keep_blank=True),
+        **_env_field("from_addr", "SMTP_FROM"),
+        **_env_field("default_recipient", "SMTP_DEFAULT_RECIPIENT"),
+        **_env_field("ca_file", "SMTP_CA_FILE"),
+        **_env_field("webserver_url", WEBSERVER_URL_ENV),
         port=smtp.port,
         use_tls=smtp.use_tls,
         use_ssl=smtp.use_ssl,
@@ -132,18 +132,18 @@ def resources_from_environment() -> dict[str, dg.ConfigurableResource]:
         "artifact_store": ArtifactStoreResource(
             root=_env_var(settings.ARTIFACT_ROOT_ENV) or str(settings.artifact_root())
         ),
-        "currency": CurrencyResource(**_field("code", "SCRAPING_CURRENCY")),
+        "currency": CurrencyResource(**_env_field("code", "SCRAPING_CURRENCY")),
         "marketplace": market_from_environment(),
         "mailer": mailer_from_environment(),
         "catalog_file": CatalogFileResource(
-            **_field("path", settings.CATALOG_CSV_ENV),
-            **_field("sheet", settings.CATALOG_SHEET_ENV),
-            **_field("encoding", settings.CATALOG_ENCODING_ENV),
+            **_env_field("path", settings.CATALOG_CSV_ENV),
+            **_env_field("sheet", settings.CATALOG_SHEET_ENV),
+            **_env_field("encoding", settings.CATALOG_ENCODING_ENV),
         ),
         "consumption_file": ConsumptionFileResource(
-            **(_field("path", settings.CONSUMPTION_CSV_ENV) or {"path": str(consumption or "")}),
-            **_field("sheet", settings.CONSUMPTION_SHEET_ENV),
-            **_field("encoding", settings.CONSUMPTION_ENCODING_ENV),
+            path=_env_var(settings.CONSUMPTION_CSV_ENV) or str(consumption or ""),
+            **_env_field("sheet", settings.CONSUMPTION_SHEET_ENV),
+            **_env_field("encoding", settings.CONSUMPTION_ENCODING_ENV),
         ),
         "model_training": ModelTrainingResource(fast_prophet=settings.fast_prophet()),
         "advice_settings": AdviceSettingsResource(
