@@ -46,14 +46,16 @@ import dagster as dg
 
 from benchmarks.quiet import run_quietly
 from procurement_pipeline.defs.catalog.assets import product_catalog
+from procurement_pipeline.defs.catalog.resources import CatalogFileResource
 from procurement_pipeline.defs.prices.assets import (
     demo_price_history,
     scrape_windows,
     scraped_prices,
 )
-from procurement_pipeline.defs.prices.resources import MarketplaceResource
+from procurement_pipeline.defs.prices.resources import DemoMarketResource
 from procurement_pipeline.defs.resources import (
     ArtifactStoreResource,
+    CurrencyResource,
     WarehouseResource,
 )
 from procurement_pipeline.lib.scraping.demo_market import DemoMarketPages
@@ -111,7 +113,9 @@ def seed(instance, warehouse_url: str, artifact_root: Path, catalog: Path, days:
         resources={
             "warehouse": WarehouseResource(database_url=warehouse_url),
             "artifact_store": ArtifactStoreResource(root=str(artifact_root)),
-            "marketplace": MarketplaceResource(market="demo"),
+            "marketplace": DemoMarketResource(),
+            "currency": CurrencyResource(),
+            "catalog_file": CatalogFileResource(),
         },
         run_config=dg.RunConfig(
             {

@@ -462,7 +462,7 @@ class Soak:
     def seed(self, first_window: dt.datetime) -> None:
         from benchmarks.cycle import write_catalog
         from procurement_pipeline.defs.catalog.assets import product_catalog
-        from procurement_pipeline.defs.prices.resources import MarketplaceResource
+        from procurement_pipeline.defs.catalog.resources import CatalogFileResource
         from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
         from procurement_pipeline.lib.scraping.demo_market import (
             demo_windows,
@@ -480,7 +480,7 @@ class Soak:
             resources={
                 "warehouse": WarehouseResource(database_url=self.warehouse_url),
                 "artifact_store": ArtifactStoreResource(root=str(self.artifact_root)),
-                "marketplace": MarketplaceResource(market="demo"),
+                "catalog_file": CatalogFileResource(),
             },
             run_config=dg.RunConfig({"product_catalog": {"config": {"csv_path": str(catalog)}}}),
         )

@@ -39,6 +39,7 @@ from dagster._core.storage.tags import (
 )
 
 from procurement_pipeline.defs.forecasting.assets import product_price_models
+from procurement_pipeline.defs.forecasting.resources import ModelTrainingResource
 from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
 from procurement_pipeline.lib.catalog import read_catalog
@@ -112,6 +113,7 @@ def main() -> None:
             resources={
                 "warehouse": WarehouseResource(database_url=url),
                 "artifact_store": ArtifactStoreResource(root=str(Path(tmp) / "artifacts")),
+                "model_training": ModelTrainingResource(),
             },
         )
         range_tags = {

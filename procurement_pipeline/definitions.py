@@ -12,7 +12,7 @@ from procurement_pipeline.defs import (
     recommendations,
     reports,
 )
-from procurement_pipeline.defs.resources import default_resources
+from procurement_pipeline.defs.environment import resources_from_environment
 from procurement_pipeline.lib.logging import configure_logging
 
 configure_logging()
@@ -28,5 +28,6 @@ defs = dg.Definitions.merge(
     automation.defs,
     # One process per run: a run's steps follow each other anyway (training and reports run
     # their own process pools), and a subprocess per step costs its Dagster and Prophet imports.
-    dg.Definitions(resources=default_resources(), executor=dg.in_process_executor),
+    # Every resource, its settings read from the environment in that one place.
+    dg.Definitions(resources=resources_from_environment(), executor=dg.in_process_executor),
 )

@@ -1,24 +1,17 @@
-"""Dagster resources: settings come from environment variables through EnvVar, with the
-embedded defaults (one local state folder) when a variable is not set."""
+"""The resources every domain shares: the warehouse, the artifact store, the prices' currency.
+Their settings are set in one place, defs/environment.py."""
 
 from __future__ import annotations
 
-import os
 from functools import cached_property
 
 import dagster as dg
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 from sqlalchemy import Engine
 
-from procurement_pipeline.lib import settings
 from procurement_pipeline.lib.artifacts import ArtifactStore
+from procurement_pipeline.lib.scraping.scraperapi import ScraperAPISettings
 from procurement_pipeline.lib.warehouse import create_warehouse_engine, display_url, migrate
-
-
-def env_or_default(name: str, default: str) -> dg.EnvVar | str:
-    """EnvVar when the variable is set (the UI shows where the value came from), else the
-    embedded default. Resolved when the definitions load, never inside an asset."""
-    return dg.EnvVar(name) if os.environ.get(name) else default
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -56,12 +49,14 @@ class ArtifactStoreResource(dg.ConfigurableResource):
         return ArtifactStore(self.root)
 
 
-def default_resources() -> dict[str, dg.ConfigurableResource]:
-    return {
-        "warehouse": WarehouseResource(
-            database_url=env_or_default(settings.DATABASE_URL_ENV, settings.database_url())
-        ),
-        "artifact_store": ArtifactStoreResource(
-            root=env_or_default(settings.ARTIFACT_ROOT_ENV, str(settings.artifact_root()))
-        ),
-    }
+class CurrencyResource(dg.ConfigurableResource):
+    """The currency prices are kept in (SCRAPING_CURRENCY): observations are stored with it and
+    the daily history rejects any other."""
+
+    code: str = Field(
+        default=ScraperAPISettings.currency, description="SCRAPING_CURRENCY (ISO 4217, e.g. BRL)"
+    )
+
+    @property
+    def currency(self) -> str:
+        return self.code.strip().upper()

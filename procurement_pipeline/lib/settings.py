@@ -2,8 +2,8 @@
 
 Everything lives under one git-ignored folder (PROCUREMENT_STATE_DIR, default `.local_state`
 in the working directory): the SQLite warehouse, the artifact store and DAGSTER_HOME. Each
-location can be overridden on its own. Only entry points (CLI, Dagster definitions, the
-dashboard) call these; library functions take explicit arguments.
+location can be overridden on its own. Only entry points (CLI, the Dagster wiring in
+defs/environment.py, the dashboard) call these; library functions take explicit arguments.
 """
 
 from __future__ import annotations
@@ -98,6 +98,28 @@ def holding_cost_rate() -> float:
         raise ValueError(f"{HOLDING_COST_RATE_ENV} must be a number, got {raw!r}") from None
     if not 0 <= value <= 5:
         raise ValueError(f"{HOLDING_COST_RATE_ENV} must be a yearly share in [0, 5], got {raw!r}")
+    return value
+
+
+OPPORTUNITY_MARGIN_ENV = "PROCUREMENT_OPPORTUNITY_MARGIN"
+# A scraped price must be more than this share below the forecast's lower bound to be e-mailed.
+DEFAULT_OPPORTUNITY_MARGIN = 0.05
+
+
+def opportunity_margin() -> float:
+    """PROCUREMENT_OPPORTUNITY_MARGIN as a fraction in [0, 1) (default 0.05)."""
+    raw = (os.environ.get(OPPORTUNITY_MARGIN_ENV) or "").strip()
+    if not raw:
+        return DEFAULT_OPPORTUNITY_MARGIN
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < 1:
+        raise ValueError(
+            f"{OPPORTUNITY_MARGIN_ENV}={raw!r}: expected a fraction in [0, 1), e.g. 0.05 for 5 % "
+            "below the forecast's lower bound"
+        )
     return value
 
 

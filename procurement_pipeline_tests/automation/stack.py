@@ -24,7 +24,7 @@ from procurement_pipeline.definitions import defs
 from procurement_pipeline.defs.catalog.assets import product_catalog
 from procurement_pipeline.defs.history.assets import daily_price_history
 from procurement_pipeline.defs.prices.assets import demo_price_history, scraped_prices
-from procurement_pipeline.defs.prices.resources import MarketplaceResource
+from procurement_pipeline.defs.prices.resources import DemoMarketResource
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
 from procurement_pipeline.lib.warehouse import create_warehouse_engine
 from procurement_pipeline.lib.warehouse.schema import history_fingerprints, model_registry
@@ -38,6 +38,7 @@ from procurement_pipeline.local_dagster import (
     wait_until_quiet,
 )
 from procurement_pipeline_tests.conftest import REPO_ROOT
+from procurement_pipeline_tests.defs.setting_resources import default_settings
 
 SEED_CSV = REPO_ROOT / "data" / "products_seed.csv"
 HERMETIC_PREFIXES = ("PROCUREMENT_", "DATABASE_URL", "SCRAPERAPI_", "SCRAPING_", "SMTP_")
@@ -61,7 +62,8 @@ class Stack:
         return {
             "warehouse": WarehouseResource(database_url=self.warehouse_url),
             "artifact_store": ArtifactStoreResource(root=str(self.artifact_root)),
-            "marketplace": MarketplaceResource(market="demo"),
+            "marketplace": DemoMarketResource(),
+            **default_settings(),
         }
 
     def engine(self):

@@ -94,7 +94,7 @@ def test_the_chain_runs_by_default_and_only_e_mail_waits_for_smtp(monkeypatch):
     for name in ("history_after_each_scrape", "plan_cycle_after_history"):
         assert repo.get_sensor_def(name).default_status == running
         assert "e-mail" in repo.get_sensor_def(name).description
-    for build in (build_notification_sensor, lambda on: build_opportunity_sensor(on, 0.05)):
+    for build in (build_notification_sensor, build_opportunity_sensor):
         off, on = build(False), build(True)
         assert off.default_status == dg.DefaultSensorStatus.STOPPED
         assert NOT_CONFIGURED in off.description and "SMTP_HOST" in off.description

@@ -32,7 +32,7 @@ from procurement_pipeline.defs.history.assets import daily_price_history
 from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION
 from procurement_pipeline.defs.prices import scrape_job, scrape_schedule
 from procurement_pipeline.defs.prices.assets import SCRAPING_TAG
-from procurement_pipeline.defs.prices.resources import MarketplaceResource
+from procurement_pipeline.defs.prices.resources import DemoMarketResource
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
 from procurement_pipeline.lib.cycle import CyclePlan
 from procurement_pipeline.lib.warehouse import create_warehouse_engine
@@ -47,6 +47,7 @@ from procurement_pipeline_tests.conftest import (
     _mysql_connect,
     catalog_csv,
 )
+from procurement_pipeline_tests.defs.setting_resources import default_settings
 
 pytestmark = pytest.mark.mysql
 
@@ -150,8 +151,9 @@ def test_production_instance_on_mysql(production_instance, mysql_databases, tmp_
         sensors=[new_prices_sensor, plan_cycle_after_history],
         resources={
             "warehouse": WarehouseResource(database_url=warehouse_url),
-            "marketplace": MarketplaceResource(market="demo"),
+            "marketplace": DemoMarketResource(),
             "artifact_store": ArtifactStoreResource(root=str(tmp_path / "artifacts")),
+            **default_settings(),
         },
     )
 

@@ -34,7 +34,7 @@ from procurement_pipeline.defs.forecasting.assets import PRODUCTS_PER_RUN, globa
 from procurement_pipeline.defs.history.assets import daily_price_history
 from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION
 from procurement_pipeline.defs.prices.assets import demo_price_history
-from procurement_pipeline.defs.prices.resources import MarketplaceResource
+from procurement_pipeline.defs.prices.resources import DemoMarketResource
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
 from procurement_pipeline.lib import artifacts
 from procurement_pipeline.lib.warehouse import create_warehouse_engine
@@ -42,6 +42,7 @@ from procurement_pipeline.lib.warehouse.schema import model_registry
 from procurement_pipeline.local_dagster import free_port, session_members, stop_sessions
 from procurement_pipeline_tests.conftest import REPO_ROOT
 from procurement_pipeline_tests.dashboard.browser import ensure_chromium, headless_chromium
+from procurement_pipeline_tests.defs.setting_resources import default_settings
 
 pytestmark = [
     pytest.mark.slow,
@@ -135,7 +136,8 @@ def seed(stack: Stack, instance: dg.DagsterInstance) -> list[str]:
         resources={
             "warehouse": WarehouseResource(database_url=stack.warehouse_url),
             "artifact_store": ArtifactStoreResource(root=str(stack.artifact_root)),
-            "marketplace": MarketplaceResource(market="demo"),
+            "marketplace": DemoMarketResource(),
+            **default_settings(),
         },
         run_config=dg.RunConfig(
             {

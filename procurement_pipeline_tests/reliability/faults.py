@@ -122,7 +122,11 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "The ScraperAPI key in logs, metadata, exceptions, stdout or stored rows",
         "URLs redacted before logging; the key is an EnvVar, never a config value",
-        ("defs/prices/test_secret_redaction.py", "lib/test_logging.py"),
+        (
+            "defs/prices/test_secret_redaction.py",
+            "lib/test_logging.py",
+            "defs/test_environment.py",
+        ),
     ),
     Fault(
         "ScraperAPI 429/5xx, timeouts, 401/403, challenge pages and empty pages",

@@ -1,15 +1,14 @@
-"""The mailer: SMTP settings from SMTP_* variables, resolved when the definitions load."""
+"""The mailer: SMTP delivery, its settings set from SMTP_* in defs/environment.py."""
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from procurement_pipeline.lib.notifications import Mailer, SMTPSettings
 
-WEBSERVER_URL_ENV = "DAGSTER_WEBSERVER_URL"
+# The defaults of every SMTP setting are SMTPSettings' own.
+DEFAULTS = SMTPSettings()
 NOT_CONFIGURED = (
     "E-mail is not configured: set SMTP_HOST and SMTP_DEFAULT_RECIPIENT (and SMTP_FROM or "
     "SMTP_USER; optionally SMTP_PORT, SMTP_PASSWORD, SMTP_USE_TLS, SMTP_USE_SSL, "
@@ -31,26 +30,48 @@ class MailerResource(dg.ConfigurableResource):
     )
     use_tls: bool = Field(default=False, description="SMTP_USE_TLS (STARTTLS)")
     use_ssl: bool = Field(default=False, description="SMTP_USE_SSL (implicit TLS)")
-    timeout: float = Field(default=30.0, description="SMTP_TIMEOUT (seconds)")
+    timeout: float = Field(default=DEFAULTS.timeout, description="SMTP_TIMEOUT (seconds)")
+    ca_file: str | None = Field(default=None, description="SMTP_CA_FILE (extra CA bundle)")
+    verify_tls: bool = Field(default=DEFAULTS.verify_tls, description="SMTP_VERIFY_TLS")
+    max_attempts: int = Field(default=DEFAULTS.max_attempts, description="SMTP_MAX_ATTEMPTS")
+    backoff_initial: float = Field(
+        default=DEFAULTS.backoff_initial, description="SMTP_BACKOFF_INITIAL (seconds)"
+    )
+    backoff_max: float = Field(
+        default=DEFAULTS.backoff_max, description="SMTP_BACKOFF_MAX (seconds)"
+    )
     webserver_url: str | None = Field(
         default=None, description="DAGSTER_WEBSERVER_URL: base of the run links in e-mails"
     )
+
+    @field_validator("host", "user", "from_addr", "default_recipient", "ca_file", "webserver_url")
+    @classmethod
+    def _stripped(cls, value: str | None) -> str | None:
+        """Blank is unset and surrounding whitespace goes, as SMTPSettings.from_env reads the
+        variables (an EnvVar's value arrives here as set; the password is kept as is)."""
+        return (value or "").strip() or None
 
     @property
     def is_configured(self) -> bool:
         return self.smtp_settings().is_configured
 
     def smtp_settings(self, **overrides) -> SMTPSettings:
+        """The lib settings, built from this resource's fields in this one place."""
         values = dict(
             host=self.host,
             port=self.port,
             user=self.user,
-            password=self.password,
+            password=self.password or None,
             from_addr=self.from_addr,
             default_recipient=self.default_recipient,
             use_tls=self.use_tls,
             use_ssl=self.use_ssl,
             timeout=self.timeout,
+            ca_file=self.ca_file,
+            verify_tls=self.verify_tls,
+            max_attempts=self.max_attempts,
+            backoff_initial=self.backoff_initial,
+            backoff_max=self.backoff_max,
         )
         values.update(overrides)
         return SMTPSettings(**values)
@@ -62,26 +83,3 @@ class MailerResource(dg.ConfigurableResource):
     @property
     def recipients(self) -> list[str]:
         return self.smtp_settings().recipients
-
-
-def mailer_from_env() -> MailerResource:
-    """Settings from SMTP_* and DAGSTER_WEBSERVER_URL (validated with a clear error); the
-    password stays an EnvVar so its value is never shown in the UI or stored with a run."""
-    env = SMTPSettings.from_env()
-    return MailerResource(
-        host=env.host,
-        port=env.port,
-        user=env.user,
-        password=dg.EnvVar("SMTP_PASSWORD") if env.password else None,
-        from_addr=env.from_addr,
-        default_recipient=env.default_recipient,
-        use_tls=env.use_tls,
-        use_ssl=env.use_ssl,
-        timeout=env.timeout,
-        webserver_url=os.environ.get(WEBSERVER_URL_ENV) or None,
-    )
-
-
-def mail_configured_in_env() -> bool:
-    """Whether e-mail is configured, as seen when the definitions load."""
-    return SMTPSettings.from_env().is_configured

@@ -8,6 +8,7 @@ from procurement_pipeline.defs.catalog.partition_sync import (
     PARTITION_BATCH,
     sync_dynamic_partitions,
 )
+from procurement_pipeline.defs.catalog.resources import CatalogFileResource
 from procurement_pipeline.defs.metadata import preview
 from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION
 from procurement_pipeline.defs.resources import WarehouseResource
@@ -17,24 +18,27 @@ from procurement_pipeline.lib.warehouse.catalog import active_skus, load_product
 
 
 class CatalogConfig(dg.Config):
-    csv_path: str = Field(
-        default=str(settings.catalog_file()),
+    """One run's overrides of the `catalog_file` resource (PROCUREMENT_CATALOG_*); None: the
+    resource's setting."""
+
+    csv_path: str | None = Field(
+        default=None,
         description="Catalog file, CSV or .xlsx: sku/código, name/descrição, category/categoria, "
         "unit/unidade, search_term/termo de busca, current_stock/estoque atual, "
         "minimum_stock/estoque mínimo, lead_time_days/prazo de entrega (dias), "
         "reference_price/preço de referência (headers in Portuguese or English; separator, "
-        f"encoding and decimal comma detected). Default ${settings.CATALOG_CSV_ENV} or the demo "
-        "catalog.",
+        "encoding and decimal comma detected). Unset: the catalog_file resource "
+        f"(${settings.CATALOG_CSV_ENV} or the demo catalog).",
     )
-    sheet: str = Field(
-        default=settings.catalog_sheet(),
-        description="Worksheet of an .xlsx catalog; empty: the first "
+    sheet: str | None = Field(
+        default=None,
+        description="Worksheet of an .xlsx catalog; empty: the first. Unset: the resource's "
         f"(${settings.CATALOG_SHEET_ENV}).",
     )
-    encoding: str = Field(
-        default=settings.catalog_encoding(),
-        description="Encoding of a CSV catalog (utf-8, cp1252, latin-1, utf-16); empty: detected "
-        f"(${settings.CATALOG_ENCODING_ENV}).",
+    encoding: str | None = Field(
+        default=None,
+        description="Encoding of a CSV catalog (utf-8, cp1252, latin-1, utf-16); empty: "
+        f"detected. Unset: the resource's (${settings.CATALOG_ENCODING_ENV}).",
     )
 
 
@@ -47,12 +51,16 @@ class CatalogConfig(dg.Config):
     "between the two repairs them.",
 )
 def product_catalog(
-    context: dg.AssetExecutionContext, config: CatalogConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: CatalogConfig,
+    warehouse: WarehouseResource,
+    catalog_file: CatalogFileResource,
 ) -> dg.MaterializeResult:
+    path = catalog_file.file(config.csv_path)
+    sheet = catalog_file.sheet if config.sheet is None else config.sheet
+    encoding = catalog_file.encoding if config.encoding is None else config.encoding
     try:
-        catalog = read_catalog(
-            config.csv_path, sheet=config.sheet or None, encoding=config.encoding or None
-        )
+        catalog = read_catalog(path, sheet=sheet or None, encoding=encoding or None)
         engine = warehouse.get_engine()
         # The upsert validates too: a SKU that is a warehouse SKU spelled differently (case,
         # accents) is refused before anything is written.
@@ -62,7 +70,7 @@ def product_catalog(
         raise dg.Failure(
             description=str(exc),
             metadata={
-                "source": dg.MetadataValue.path(config.csv_path),
+                "source": dg.MetadataValue.path(path),
                 "problems": len(exc.problems),
             },
             allow_retries=False,
@@ -83,13 +91,13 @@ def product_catalog(
     to_add, to_remove = synced.added, synced.removed
 
     context.log.info(
-        f"catalog {config.csv_path}: {len(result.inserted)} inserted, {len(result.updated)} "
+        f"catalog {path}: {len(result.inserted)} inserted, {len(result.updated)} "
         f"updated, {len(result.unchanged)} unchanged, {len(result.deactivated)} deactivated"
     )
     active = load_products(engine)
     return dg.MaterializeResult(
         metadata={
-            "source": dg.MetadataValue.path(config.csv_path),
+            "source": dg.MetadataValue.path(path),
             "warehouse": warehouse.display_url,
             "active_products": len(result.active_skus),
             "inserted": len(result.inserted),

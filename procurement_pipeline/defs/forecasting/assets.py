@@ -9,11 +9,11 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from procurement_pipeline.defs.forecasting.resources import ModelTrainingResource
 from procurement_pipeline.defs.history.assets import HISTORY_FINGERPRINT_KEY, daily_price_history
 from procurement_pipeline.defs.metadata import preview
 from procurement_pipeline.defs.partitions import products_partitions
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
-from procurement_pipeline.lib import settings
 from procurement_pipeline.lib.cycle import PRODUCTS_PER_RUN
 from procurement_pipeline.lib.forecasting import (
     CODE_VERSION,
@@ -49,11 +49,12 @@ class ModelConfig(dg.Config):
     horizon: int = Field(default=30, description="Days held out, and days forecast ahead.")
     workers: int = Field(default=0, description="Training processes; 0 = one per core.")
 
-    def settings(self) -> ModelSettings:
+    def settings(self, training: ModelTrainingResource) -> ModelSettings:
+        """This run's knobs with the deployment's training settings (`training`)."""
         return ModelSettings(
             min_history_days=self.min_history_days,
             horizon=self.horizon,
-            fast_prophet=settings.fast_prophet(),
+            fast_prophet=training.fast_prophet,
         )
 
 
@@ -90,6 +91,7 @@ def product_price_models(
     config: ModelConfig,
     warehouse: WarehouseResource,
     artifact_store: ArtifactStoreResource,
+    model_training: ModelTrainingResource,
 ) -> dg.MaterializeResult:
     engine = warehouse.get_engine()
     store = artifact_store.store
@@ -108,7 +110,7 @@ def product_price_models(
     results = list(
         train_many(
             training_items(history, skus),
-            config.settings(),
+            config.settings(model_training),
             workers=config.workers or os.cpu_count(),
             progress=progress,
         )
@@ -258,13 +260,15 @@ def global_price_model(
     config: ModelConfig,
     warehouse: WarehouseResource,
     artifact_store: ArtifactStoreResource,
+    model_training: ModelTrainingResource,
 ) -> dg.MaterializeResult:
     engine = warehouse.get_engine()
     store = artifact_store.store
+    model_settings = config.settings(model_training)
     history = load_daily_history(engine)
     trained_on = catalog_fingerprint(history_fingerprints(history))
     index = build_price_index(history)
-    result = train_global_model(index, config.settings())
+    result = train_global_model(index, model_settings)
     trained_at = utcnow()
     payload = {
         "trained_at": trained_at.isoformat(),
@@ -277,7 +281,7 @@ def global_price_model(
         "points": result.points,
         "holdout_days": result.holdout_days,
         "metrics": result.metrics,
-        "settings": config.settings().as_dict(),
+        "settings": model_settings.as_dict(),
     }
     # The model file and its global_metadata.json under this run's own names, then the
     # global_models row that points to them, then the files of the models it superseded go.

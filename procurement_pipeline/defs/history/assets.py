@@ -8,8 +8,7 @@ from pydantic import Field
 from procurement_pipeline.defs.catalog.assets import product_catalog
 from procurement_pipeline.defs.metadata import preview
 from procurement_pipeline.defs.prices.assets import demo_price_history, scraped_prices
-from procurement_pipeline.defs.prices.resources import MarketplaceResource
-from procurement_pipeline.defs.resources import WarehouseResource
+from procurement_pipeline.defs.resources import CurrencyResource, WarehouseResource
 from procurement_pipeline.lib import clock
 from procurement_pipeline.lib.history.cleaning import HistorySettings, build_daily_history
 from procurement_pipeline.lib.history.fingerprint import catalog_fingerprint, history_fingerprints
@@ -77,11 +76,11 @@ def daily_price_history(
     context: dg.AssetExecutionContext,
     config: DailyHistoryConfig,
     warehouse: WarehouseResource,
-    marketplace: MarketplaceResource,
+    currency: CurrencyResource,
 ) -> dg.MaterializeResult:
     engine = warehouse.get_engine()
     settings = HistorySettings(
-        currency=marketplace.currency,
+        currency=currency.currency,
         max_gap_days=config.max_gap_days,
         outlier_window_days=config.outlier_window_days,
         mad_threshold=config.mad_threshold,
@@ -212,12 +211,12 @@ def synthetic_price_history(
     context: dg.AssetExecutionContext,
     config: SyntheticHistoryConfig,
     warehouse: WarehouseResource,
-    marketplace: MarketplaceResource,
+    currency: CurrencyResource,
 ) -> dg.MaterializeResult:
     engine = warehouse.get_engine()
     products = load_products(engine)
     anchors = synthetic_anchors(products, last_real_prices(engine), clock.today())
-    settings = SyntheticSettings(days=config.days, seed=config.seed, currency=marketplace.currency)
+    settings = SyntheticSettings(days=config.days, seed=config.seed, currency=currency.currency)
     synthetic = generate_synthetic_history(anchors, settings)
     written = replace_synthetic_observations(engine, synthetic, skus=products["sku"])
     context.log.info(f"replaced {written['deleted']} synthetic rows by {written['inserted']}")

@@ -5,7 +5,6 @@ from procurement_pipeline.defs.prices.assets import (
     demo_price_history,
     scraped_prices,
 )
-from procurement_pipeline.defs.prices.resources import marketplace_from_env
 
 scrape_job = dg.define_asset_job(
     "scrape_job",
@@ -29,5 +28,4 @@ defs = dg.Definitions(
     assets=[scraped_prices, demo_price_history],
     jobs=[scrape_job, demo_history_job],
     schedules=[scrape_schedule],
-    resources={"marketplace": marketplace_from_env()},
 )

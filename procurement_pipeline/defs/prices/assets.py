@@ -8,8 +8,8 @@ from pydantic import Field
 
 from procurement_pipeline.defs.catalog.assets import product_catalog
 from procurement_pipeline.defs.metadata import preview
-from procurement_pipeline.defs.prices.resources import DEMO_MARKET, MarketplaceResource
-from procurement_pipeline.defs.resources import WarehouseResource
+from procurement_pipeline.defs.prices.resources import DemoMarketResource, MarketplaceResource
+from procurement_pipeline.defs.resources import CurrencyResource, WarehouseResource
 from procurement_pipeline.lib.logging import redact_text
 from procurement_pipeline.lib.scraping.collect import (
     ScrapeTarget,
@@ -82,6 +82,7 @@ def scraped_prices(
     config: ScrapeConfig,
     warehouse: WarehouseResource,
     marketplace: MarketplaceResource,
+    currency: CurrencyResource,
 ) -> dg.MaterializeResult:
     engine = warehouse.get_engine()
     window_start = window_start_of(context)
@@ -100,7 +101,7 @@ def scraped_prices(
                 targets,
                 window_start,
                 source=marketplace.source,
-                currency=marketplace.currency,
+                currency=currency.currency,
                 concurrency=marketplace.concurrency,
                 progress=progress,
             )
@@ -201,11 +202,12 @@ def demo_price_history(
     config: DemoHistoryConfig,
     warehouse: WarehouseResource,
     marketplace: MarketplaceResource,
+    currency: CurrencyResource,
 ) -> dg.MaterializeResult:
-    if marketplace.market != DEMO_MARKET:
+    if not isinstance(marketplace, DemoMarketResource):
         raise dg.Failure(
             description="demo_price_history only runs against the demo market "
-            f"(PROCUREMENT_MARKET={marketplace.market!r}); real history comes from scraping.",
+            f"(PROCUREMENT_MARKET={marketplace.source!r}); real history comes from scraping.",
             allow_retries=False,
         )
     engine = warehouse.get_engine()
@@ -215,7 +217,7 @@ def demo_price_history(
     before_latest = latest.start.astimezone(UTC).replace(tzinfo=None) - timedelta(hours=8)
     windows = demo_windows(before_latest, config.days)
     products = load_products(engine)
-    observations = seed_demo_observations(products, windows, currency=marketplace.currency)
+    observations = seed_demo_observations(products, windows, currency=currency.currency)
     inserted = replace_demo_observations(engine, observations, windows[0], windows[-1])
     context.log.info(f"seeded {inserted} demo observations over {len(windows)} windows")
     return dg.MaterializeResult(

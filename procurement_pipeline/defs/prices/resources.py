@@ -1,49 +1,80 @@
-"""The marketplace: Mercado Livre through ScraperAPI, or the offline demo market.
+"""The marketplace: one interface, two implementations, chosen in defs/environment.py
+(PROCUREMENT_MARKET): Mercado Livre through ScraperAPI, or the offline demo market.
 
-Both go through the same client and parser. In demo mode a local server that speaks
-ScraperAPI's protocol serves the demo market's pages for the duration of the scrape.
+Both go through the same client and parser. The demo market serves its pages from a local
+server that speaks ScraperAPI's protocol for the duration of the scrape.
 """
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 
 import dagster as dg
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from procurement_pipeline.defs.resources import env_or_default
 from procurement_pipeline.lib.scraping.demo_market import DemoMarketPages
-from procurement_pipeline.lib.scraping.scraperapi import (
-    DEFAULT_BASE_URL,
-    ScraperAPIClient,
-    ScraperAPISettings,
-)
+from procurement_pipeline.lib.scraping.scraperapi import ScraperAPIClient, ScraperAPISettings
 from procurement_pipeline.lib.scraping.server import ScraperAPIServer
 
 DEMO_MARKET = "demo"
 MERCADO_LIVRE = "mercadolivre"
+# The defaults of every client setting are ScraperAPISettings' own.
+CLIENT_DEFAULTS = ScraperAPISettings()
+# The local demo server answers at once; a stuck request means a bug, not a slow market.
+DEMO_TIMEOUT_S = 30.0
 
 
-class MarketplaceResource(dg.ConfigurableResource):
-    """Where prices come from. `market` is "demo" (offline, the embedded default) or
-    "mercadolivre" (ScraperAPI; needs SCRAPERAPI_KEY)."""
+class MarketplaceResource(dg.ConfigurableResource, ABC):
+    """Where prices come from: a client for one scrape window, and the `source` stored with
+    each observation. Assets take this interface; the definitions bind one implementation."""
 
-    market: str = Field(default=DEMO_MARKET, description="demo | mercadolivre")
+    max_attempts: int = Field(
+        default=CLIENT_DEFAULTS.max_attempts, description="SCRAPERAPI_MAX_ATTEMPTS"
+    )
+    min_backoff_s: float = Field(
+        default=CLIENT_DEFAULTS.min_backoff_s, description="SCRAPERAPI_MIN_BACKOFF (seconds)"
+    )
+    max_backoff_s: float = Field(
+        default=CLIENT_DEFAULTS.max_backoff_s, description="SCRAPERAPI_MAX_BACKOFF (seconds)"
+    )
+    concurrency: int = Field(
+        default=CLIENT_DEFAULTS.concurrency, description="SCRAPERAPI_CONCURRENCY"
+    )
+
+    @property
+    @abstractmethod
+    def source(self) -> str:
+        """The `source` stored with each observation: demo prices are never market data."""
+
+    @abstractmethod
+    def open_client(
+        self, products: pd.DataFrame, window_start: datetime
+    ) -> AbstractContextManager[ScraperAPIClient]:
+        """A ScraperAPI client for one window of `products`."""
+
+
+class MercadoLivreMarketResource(MarketplaceResource):
+    """Mercado Livre through ScraperAPI (needs SCRAPERAPI_KEY)."""
+
     scraperapi_key: str | None = Field(default=None, description="SCRAPERAPI_KEY (secret)")
-    base_url: str = DEFAULT_BASE_URL
-    timeout_s: float = 70.0
-    max_attempts: int = 4
-    min_backoff_s: float = 1.0
-    max_backoff_s: float = 30.0
-    country_code: str | None = None
-    concurrency: int = 10
-    currency: str = "BRL"
+    base_url: str = Field(default=CLIENT_DEFAULTS.base_url, description="SCRAPERAPI_BASE_URL")
+    timeout_s: float = Field(
+        default=CLIENT_DEFAULTS.timeout_s, description="SCRAPERAPI_TIMEOUT (seconds)"
+    )
+    country_code: str | None = Field(default=None, description="SCRAPERAPI_COUNTRY_CODE")
+
+    @field_validator("base_url", "country_code")
+    @classmethod
+    def _stripped(cls, value: str | None) -> str | None:
+        """Surrounding whitespace goes, as ScraperAPISettings.from_env reads the variables (an
+        EnvVar's value arrives here as set)."""
+        return value.strip() if value is not None else None
 
     @property
     def source(self) -> str:
-        """The `source` stored with each observation: demo prices are never market data."""
-        return DEMO_MARKET if self.market == DEMO_MARKET else MERCADO_LIVRE
+        return MERCADO_LIVRE
 
     @property
     def api_key(self) -> str | None:
@@ -53,56 +84,53 @@ class MarketplaceResource(dg.ConfigurableResource):
         key = (self.scraperapi_key or "").strip()
         return key or None
 
-    def scraperapi_settings(self, **overrides) -> ScraperAPISettings:
-        values = dict(
+    def scraperapi_settings(self) -> ScraperAPISettings:
+        """The client's settings, built from this resource's fields in this one place."""
+        return ScraperAPISettings(
             api_key=self.api_key,
             base_url=self.base_url,
             timeout_s=self.timeout_s,
             max_attempts=self.max_attempts,
             min_backoff_s=self.min_backoff_s,
             max_backoff_s=self.max_backoff_s,
-            country_code=self.country_code,
+            country_code=(self.country_code or "").lower() or None,
             concurrency=self.concurrency,
-            currency=self.currency,
         )
-        values.update(overrides)
-        return ScraperAPISettings(**values)
 
     @contextmanager
     def open_client(
         self, products: pd.DataFrame, window_start: datetime
     ) -> Iterator[ScraperAPIClient]:
-        """A ScraperAPI client; in demo mode, pointed at a local server of demo pages."""
-        if self.market == MERCADO_LIVRE:
-            with ScraperAPIClient(self.scraperapi_settings()) as client:
-                yield client
-            return
-        if self.market != DEMO_MARKET:
-            raise dg.DagsterInvariantViolationError(
-                f"unknown market {self.market!r}: use 'demo' or 'mercadolivre'"
-            )
+        with ScraperAPIClient(self.scraperapi_settings()) as client:
+            yield client
+
+
+class DemoMarketResource(MarketplaceResource):
+    """The offline demo market (the embedded default): its pages, rendered from the catalog,
+    served by a local ScraperAPI-speaking server while the window is scraped."""
+
+    @property
+    def source(self) -> str:
+        return DEMO_MARKET
+
+    def scraperapi_settings(self, server: ScraperAPIServer) -> ScraperAPISettings:
+        return ScraperAPISettings(
+            api_key=server.api_key,
+            base_url=server.base_url,
+            timeout_s=DEMO_TIMEOUT_S,
+            max_attempts=self.max_attempts,
+            min_backoff_s=self.min_backoff_s,
+            max_backoff_s=self.max_backoff_s,
+            concurrency=self.concurrency,
+        )
+
+    @contextmanager
+    def open_client(
+        self, products: pd.DataFrame, window_start: datetime
+    ) -> Iterator[ScraperAPIClient]:
         pages = DemoMarketPages.from_products(products, window_start=window_start)
-        with ScraperAPIServer(pages) as server:
-            settings = self.scraperapi_settings(
-                api_key=server.api_key, base_url=server.base_url, timeout_s=30.0
-            )
-            with ScraperAPIClient(settings) as client:
-                yield client
-
-
-def marketplace_from_env() -> MarketplaceResource:
-    """Settings from SCRAPERAPI_* / SCRAPING_CURRENCY / PROCUREMENT_MARKET; the key stays an
-    EnvVar so its value is never shown in the UI or stored with the run's config."""
-    env = ScraperAPISettings.from_env()  # validates numbers with a clear error
-    return MarketplaceResource(
-        market=env_or_default("PROCUREMENT_MARKET", DEMO_MARKET),
-        scraperapi_key=dg.EnvVar("SCRAPERAPI_KEY") if env.api_key else None,
-        base_url=env.base_url,
-        timeout_s=env.timeout_s,
-        max_attempts=env.max_attempts,
-        min_backoff_s=env.min_backoff_s,
-        max_backoff_s=env.max_backoff_s,
-        country_code=env.country_code,
-        concurrency=env.concurrency,
-        currency=env.currency,
-    )
+        with (
+            ScraperAPIServer(pages) as server,
+            ScraperAPIClient(self.scraperapi_settings(server)) as client,
+        ):
+            yield client

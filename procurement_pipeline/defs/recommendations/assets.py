@@ -11,6 +11,10 @@ from pydantic import Field
 from procurement_pipeline.defs.catalog.assets import product_catalog
 from procurement_pipeline.defs.forecasting.assets import product_forecasts
 from procurement_pipeline.defs.metadata import preview
+from procurement_pipeline.defs.recommendations.resources import (
+    AdviceSettingsResource,
+    ConsumptionFileResource,
+)
 from procurement_pipeline.defs.resources import WarehouseResource
 from procurement_pipeline.lib import clock, settings
 from procurement_pipeline.lib.consumption import (
@@ -44,24 +48,27 @@ LISTED = 20
 
 
 class ConsumptionConfig(dg.Config):
-    csv_path: str = Field(
-        default=str(settings.consumption_file() or ""),
+    """One run's overrides of the `consumption_file` resource (PROCUREMENT_CONSUMPTION_*);
+    None: the resource's setting."""
+
+    csv_path: str | None = Field(
+        default=None,
         description="Consumption file exported by the ERP, CSV or .xlsx: date/data, "
         "sku/código, quantity/quantidade (headers in Portuguese or English; separator, "
-        f"encoding and decimal comma detected). Default ${settings.CONSUMPTION_CSV_ENV}; "
-        "unset, the demo's file with the demo catalog and none with any other. Empty: no file "
-        "(nothing is loaded; products without a consumption history get advice from stock, "
-        "minimum and lead time).",
+        "encoding and decimal comma detected). Unset: the consumption_file resource "
+        f"(${settings.CONSUMPTION_CSV_ENV}; unset, the demo's file with the demo catalog and "
+        "none with any other). Empty: no file (nothing is loaded; products without a "
+        "consumption history get advice from stock, minimum and lead time).",
     )
-    sheet: str = Field(
-        default=settings.consumption_sheet(),
-        description="Worksheet of an .xlsx file; empty: the first "
+    sheet: str | None = Field(
+        default=None,
+        description="Worksheet of an .xlsx file; empty: the first. Unset: the resource's "
         f"(${settings.CONSUMPTION_SHEET_ENV}).",
     )
-    encoding: str = Field(
-        default=settings.consumption_encoding(),
-        description="Encoding of a CSV file (utf-8, cp1252, latin-1, utf-16); empty: detected "
-        f"(${settings.CONSUMPTION_ENCODING_ENV}).",
+    encoding: str | None = Field(
+        default=None,
+        description="Encoding of a CSV file (utf-8, cp1252, latin-1, utf-16); empty: detected. "
+        f"Unset: the resource's (${settings.CONSUMPTION_ENCODING_ENV}).",
     )
     window_days: int = Field(
         default=RecommendationSettings().consumption_window_days,
@@ -89,9 +96,15 @@ NO_CONSUMPTION_FILE = (
     "lead time).",
 )
 def consumption_history(
-    context: dg.AssetExecutionContext, config: ConsumptionConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: ConsumptionConfig,
+    warehouse: WarehouseResource,
+    consumption_file: ConsumptionFileResource,
 ) -> dg.MaterializeResult:
-    if not config.csv_path.strip():
+    path = consumption_file.file(config.csv_path)
+    sheet = consumption_file.sheet if config.sheet is None else config.sheet
+    encoding = consumption_file.encoding if config.encoding is None else config.encoding
+    if not path.strip():
         # Materialized (not skipped) so that a run with the advice after it still runs it.
         context.log.warning(NO_CONSUMPTION_FILE)
         return dg.MaterializeResult(
@@ -100,21 +113,21 @@ def consumption_history(
     engine = warehouse.get_engine()
     try:
         frame = read_consumption(
-            config.csv_path,
+            path,
             known_skus=skus_known(engine),
-            sheet=config.sheet or None,
-            encoding=config.encoding or None,
+            sheet=sheet or None,
+            encoding=encoding or None,
         )
     except ConsumptionValidationError as exc:
         raise dg.Failure(
             description=str(exc),
             metadata={
-                "source": dg.MetadataValue.path(config.csv_path),
+                "source": dg.MetadataValue.path(path),
                 "problems": len(exc.problems),
             },
             allow_retries=False,
         ) from exc
-    loaded = replace_consumption(engine, frame, Path(config.csv_path).name, loaded_at=utcnow())
+    loaded = replace_consumption(engine, frame, Path(path).name, loaded_at=utcnow())
     as_of = loaded["last_day"]
     first_stored, _ = consumption_coverage(engine)
     window = load_consumption(engine, as_of - dt.timedelta(days=config.window_days - 1), as_of)
@@ -135,7 +148,7 @@ def consumption_history(
     )
     zero_use = estimates.loc[estimates["daily_mean"] <= 0, "sku"].tolist()
     context.log.info(
-        f"consumption {config.csv_path}: {len(frame)} rows, {loaded['first_day']} to "
+        f"consumption {path}: {len(frame)} rows, {loaded['first_day']} to "
         f"{as_of}, {loaded['deleted']} stored rows replaced; {len(zero_use)} active products "
         "with no use in the window"
     )
@@ -143,7 +156,7 @@ def consumption_history(
     shown = shown[["sku", "name", "unit", "daily_mean", "daily_std", "days_of_cover"]].round(2)
     return dg.MaterializeResult(
         metadata={
-            "source": dg.MetadataValue.path(config.csv_path),
+            "source": dg.MetadataValue.path(path),
             "rows": len(frame),
             "products": int(frame["sku"].nunique()),
             "first_day": loaded["first_day"].isoformat(),
@@ -172,10 +185,10 @@ class RecommendationConfig(dg.Config):
         description="Smallest expected price rise, beyond the cost of holding the stock, worth "
         "buying early for.",
     )
-    holding_cost_rate: float = Field(
-        default=settings.holding_cost_rate(),
-        description="Yearly cost of holding stock as a share of its value (0.25 = 25 %); "
-        f"default ${settings.HOLDING_COST_RATE_ENV} or 0.25.",
+    holding_cost_rate: float | None = Field(
+        default=None,
+        description="Yearly cost of holding stock as a share of its value (0.25 = 25 %). "
+        f"Unset: the advice_settings resource (${settings.HOLDING_COST_RATE_ENV} or 0.25).",
     )
 
     def day(self) -> dt.date:
@@ -183,8 +196,9 @@ class RecommendationConfig(dg.Config):
             return dt.date.fromisoformat(self.as_of)
         return clock.today()
 
-    def settings(self) -> RecommendationSettings:
-        return RecommendationSettings(
+    def settings(self, advice: AdviceSettingsResource) -> RecommendationSettings:
+        """The deployment's settings (`advice`) with this run's knobs."""
+        return advice.recommendation_settings(
             horizon_days=self.horizon_days,
             safety_z=self.safety_z,
             min_saving_share=self.min_saving_share,
@@ -208,7 +222,10 @@ class RecommendationConfig(dg.Config):
     "product partitions.",
 )
 def purchase_recommendations(
-    context: dg.AssetExecutionContext, config: RecommendationConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: RecommendationConfig,
+    warehouse: WarehouseResource,
+    advice_settings: AdviceSettingsResource,
 ) -> dg.MaterializeResult:
     engine = warehouse.get_engine()
     as_of = config.day()
@@ -229,7 +246,7 @@ def purchase_recommendations(
         models,
         latest_daily_prices(engine),
         as_of,
-        config.settings(),
+        config.settings(advice_settings),
     )
     store_recommendations(engine, recommendations, generated_at=utcnow())
     counts = dict(recommendation_counts(recommendations))

@@ -16,14 +16,14 @@ This module reads Dagster (materializations, the cycle's state); the rules (when
 ready, its opportunities, their e-mail and key) are in lib/recommendations/opportunity_alerts.py
 and the send loop in lib/notifications/outbox.py.
 
-The margin is ``PROCUREMENT_OPPORTUNITY_MARGIN`` (a fraction, default 0.05: the price must be
-more than 5 % below the lower bound), read when the definitions load.
+The margin is the ``advice_settings`` resource's ``opportunity_margin``
+(``PROCUREMENT_OPPORTUNITY_MARGIN``, a fraction, default 0.05: the price must be more than 5 %
+below the lower bound).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from email.message import EmailMessage
 
@@ -33,10 +33,10 @@ import pandas as pd
 from procurement_pipeline.defs.alerts.resources import NOT_CONFIGURED, MailerResource
 from procurement_pipeline.defs.automation.cycle_state import cycle_settled
 from procurement_pipeline.defs.prices.assets import scrape_windows, scraped_prices
+from procurement_pipeline.defs.recommendations.resources import AdviceSettingsResource
 from procurement_pipeline.defs.resources import WarehouseResource
 from procurement_pipeline.lib import clock
 from procurement_pipeline.lib.notifications.outbox import SEND_BUDGET_S, send_pending
-from procurement_pipeline.lib.recommendations import RecommendationSettings
 from procurement_pipeline.lib.recommendations.opportunity_alerts import (
     MAX_ATTEMPTS,
     OPPORTUNITY_KIND,
@@ -45,28 +45,11 @@ from procurement_pipeline.lib.recommendations.opportunity_alerts import (
     parse_opportunity_key,
     window_ready,
 )
+from procurement_pipeline.lib.settings import DEFAULT_OPPORTUNITY_MARGIN, OPPORTUNITY_MARGIN_ENV
 from procurement_pipeline.lib.warehouse.notifications import claim_notification
 
-MARGIN_ENV = "PROCUREMENT_OPPORTUNITY_MARGIN"
+MARGIN_ENV = OPPORTUNITY_MARGIN_ENV
 WINDOWS_PER_TICK = 12
-
-
-def opportunity_margin_from_env() -> float:
-    """PROCUREMENT_OPPORTUNITY_MARGIN as a fraction in [0, 1) (default 0.05)."""
-    default = RecommendationSettings().opportunity_margin
-    raw = (os.environ.get(MARGIN_ENV) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw.replace(",", "."))
-    except ValueError:
-        value = float("nan")
-    if not 0 <= value < 1:
-        raise ValueError(
-            f"{MARGIN_ENV}={raw!r}: expected a fraction in [0, 1), e.g. 0.05 for 5 % below the "
-            "forecast's lower bound"
-        )
-    return value
 
 
 def window_start_of_partition(partition_key: str) -> dt.datetime:
@@ -87,34 +70,35 @@ def compose_opportunity(
     )
 
 
-def _description(margin: float, configured: bool) -> str:
+def _description(configured: bool) -> str:
     base = (
-        "E-mails SMTP_DEFAULT_RECIPIENT when a newly scraped price is more than "
-        f"{margin:.0%} ({MARGIN_ENV}) below the forecast's lower bound for a product whose "
+        "E-mails SMTP_DEFAULT_RECIPIENT when a newly scraped price is more than the margin "
+        f"({MARGIN_ENV}, default {DEFAULT_OPPORTUNITY_MARGIN:.0%}) below the forecast's lower "
+        "bound for a product whose "
         "recommendation is to buy within the horizon: once per product and scrape window "
         "(sent_notifications ledger). Cursor: the last handled scraped_prices materialization."
     )
     return base if configured else f"{base} Stopped by default: {NOT_CONFIGURED}"
 
 
-def build_opportunity_sensor(mail_configured: bool, margin: float) -> dg.SensorDefinition:
-    settings = RecommendationSettings(opportunity_margin=margin)
-
+def build_opportunity_sensor(mail_configured: bool) -> dg.SensorDefinition:
     @dg.sensor(
         name="price_opportunity_alerts",
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING
         if mail_configured
         else dg.DefaultSensorStatus.STOPPED,
-        description=_description(margin, mail_configured),
+        description=_description(mail_configured),
     )
     def price_opportunity_alerts(
         context: dg.SensorEvaluationContext,
         warehouse: WarehouseResource,
         mailer: MailerResource,
+        advice_settings: AdviceSettingsResource,
     ) -> dg.SensorResult | dg.SkipReason:
         if not mailer.is_configured:
             return dg.SkipReason(NOT_CONFIGURED)
+        settings = advice_settings.recommendation_settings()
         started = time.monotonic()
         engine = warehouse.get_engine()
         recipient = ", ".join(mailer.recipients)

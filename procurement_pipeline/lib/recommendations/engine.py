@@ -104,7 +104,7 @@ from procurement_pipeline.lib.recommendations.units import (
     round_quantity,
     round_quantity_down,
 )
-from procurement_pipeline.lib.settings import DEFAULT_HOLDING_COST_RATE
+from procurement_pipeline.lib.settings import DEFAULT_HOLDING_COST_RATE, DEFAULT_OPPORTUNITY_MARGIN
 
 # Re-exported: callers import these from the engine.
 __all__ = [
@@ -182,7 +182,7 @@ class RecommendationSettings:
     min_saving_brl: float = 0.0
     min_rise_share: float = 0.03
     min_order_days: float = 7.0
-    opportunity_margin: float = 0.05
+    opportunity_margin: float = DEFAULT_OPPORTUNITY_MARGIN
     # Yearly cost of holding stock, as a share of its price (capital, storage, losses).
     holding_cost_rate: float = DEFAULT_HOLDING_COST_RATE
     extra_cover_days: float = 30.0

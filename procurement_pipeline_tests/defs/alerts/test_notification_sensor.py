@@ -23,7 +23,7 @@ from procurement_pipeline.defs.alerts.sensors import build_notification_sensor
 from procurement_pipeline.defs.automation.jobs import retrain_job
 from procurement_pipeline.defs.forecasting.assets import product_price_models
 from procurement_pipeline.defs.partitions import products_partitions
-from procurement_pipeline.defs.prices.resources import MarketplaceResource
+from procurement_pipeline.defs.prices.resources import DemoMarketResource
 from procurement_pipeline.defs.recommendations.assets import (
     consumption_history,
     purchase_recommendations,
@@ -59,7 +59,7 @@ class Runs:
             dg.Definitions(
                 assets=[consumption_history, purchase_recommendations],
                 jobs=[retrain_job],
-                resources={**seeded.resources(), "marketplace": MarketplaceResource()},
+                resources={**seeded.resources(), "marketplace": DemoMarketResource()},
             ),
         )
         single = defs.resolve_job_def("retrain_job").execute_in_process(

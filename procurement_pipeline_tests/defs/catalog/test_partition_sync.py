@@ -23,6 +23,7 @@ from sqlalchemy import Engine, event
 
 from procurement_pipeline.defs.catalog import assets as catalog_assets
 from procurement_pipeline.defs.catalog.assets import product_catalog
+from procurement_pipeline.defs.catalog.resources import CatalogFileResource
 from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION
 from procurement_pipeline.defs.resources import WarehouseResource
 from procurement_pipeline.lib.warehouse.catalog import active_skus
@@ -35,7 +36,10 @@ def materialize_catalog(instance, database_url, csv_path):
     return dg.materialize(
         [product_catalog],
         instance=instance,
-        resources={"warehouse": WarehouseResource(database_url=database_url)},
+        resources={
+            "warehouse": WarehouseResource(database_url=database_url),
+            "catalog_file": CatalogFileResource(),
+        },
         run_config=dg.RunConfig({"product_catalog": {"config": {"csv_path": str(csv_path)}}}),
         raise_on_error=False,
     )

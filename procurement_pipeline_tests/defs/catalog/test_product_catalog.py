@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from procurement_pipeline.defs.catalog.assets import product_catalog
+from procurement_pipeline.defs.catalog.resources import CatalogFileResource
 from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION
 from procurement_pipeline.defs.resources import WarehouseResource
 from procurement_pipeline.lib.warehouse.schema import products
@@ -17,7 +18,10 @@ def materialize_catalog(instance, database_url, csv_path, raise_on_error=True):
     return dg.materialize(
         [product_catalog],
         instance=instance,
-        resources={"warehouse": WarehouseResource(database_url=database_url)},
+        resources={
+            "warehouse": WarehouseResource(database_url=database_url),
+            "catalog_file": CatalogFileResource(),
+        },
         run_config=dg.RunConfig({"product_catalog": {"config": {"csv_path": str(csv_path)}}}),
         raise_on_error=raise_on_error,
     )

@@ -24,6 +24,7 @@ from procurement_pipeline.defs.forecasting.assets import (
     product_forecasts,
     product_price_models,
 )
+from procurement_pipeline.defs.forecasting.resources import ModelTrainingResource
 from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION, products_partitions
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
 from procurement_pipeline.lib import artifacts
@@ -103,6 +104,7 @@ def forecasting_defs(url: str, artifact_root, code_version: str = CODE_VERSION):
         resources={
             "warehouse": WarehouseResource(database_url=url),
             "artifact_store": ArtifactStoreResource(root=str(artifact_root)),
+            "model_training": ModelTrainingResource(),
         },
     )
 

@@ -40,6 +40,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from procurement_pipeline.defs.forecasting.assets import global_price_model, product_price_models
+from procurement_pipeline.defs.forecasting.resources import ModelTrainingResource
 from procurement_pipeline.defs.partitions import PRODUCTS_PARTITION
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
 from procurement_pipeline.lib.forecasting import training
@@ -50,6 +51,7 @@ def train(spec: dict) -> bool:
     resources = {
         "warehouse": WarehouseResource(database_url=spec["url"]),
         "artifact_store": ArtifactStoreResource(root=str(spec["root"])),
+        "model_training": ModelTrainingResource(),
     }
     config = {"config": {"workers": 1}}
     with dg.instance_for_test() as instance:

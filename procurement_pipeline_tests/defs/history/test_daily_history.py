@@ -21,7 +21,7 @@ from procurement_pipeline.defs.prices.assets import (
     scrape_windows,
     scraped_prices,
 )
-from procurement_pipeline.defs.prices.resources import MarketplaceResource
+from procurement_pipeline.defs.prices.resources import DemoMarketResource
 from procurement_pipeline.lib.scraping.demo_market import demo_windows, seed_demo_observations
 from procurement_pipeline.lib.warehouse import history as history_queries
 from procurement_pipeline.lib.warehouse.catalog import load_products
@@ -40,8 +40,9 @@ from procurement_pipeline_tests.defs.prices.support import (
     metadata_of,
     warehouse,
 )
+from procurement_pipeline_tests.defs.setting_resources import default_settings
 
-DEMO = MarketplaceResource(market="demo")
+DEMO = DemoMarketResource()
 DAILY_CHECKS = [
     daily_history_unique_product_day,
     daily_history_prices_positive,
@@ -59,7 +60,7 @@ SEED_DAYS = 8
 
 
 def resources(database_url):
-    return {"warehouse": warehouse(database_url), "marketplace": DEMO}
+    return {"warehouse": warehouse(database_url), "marketplace": DEMO, **default_settings()}
 
 
 def seed_history(instance, database_url, engine, products: int = 6) -> pd.DataFrame:

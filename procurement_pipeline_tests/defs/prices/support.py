@@ -11,7 +11,7 @@ import dagster as dg
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from procurement_pipeline.defs.prices.resources import MarketplaceResource
+from procurement_pipeline.defs.prices.resources import MercadoLivreMarketResource
 from procurement_pipeline.defs.resources import WarehouseResource
 from procurement_pipeline.lib.catalog import parse_catalog
 from procurement_pipeline.lib.scraping.demo_market import demo_window_offers
@@ -19,6 +19,7 @@ from procurement_pipeline.lib.scraping.mercadolivre import search_url
 from procurement_pipeline.lib.warehouse.catalog import load_products, upsert_catalog
 from procurement_pipeline.lib.warehouse.schema import offers, price_observations, scrape_attempts
 from procurement_pipeline_tests.conftest import REPO_ROOT, catalog_csv
+from procurement_pipeline_tests.defs.setting_resources import default_settings
 
 SEED_CSV = REPO_ROOT / "data" / "products_seed.csv"
 WINDOW_FMT = "%Y-%m-%d-%H:%M"
@@ -74,11 +75,10 @@ def warehouse(database_url: str) -> WarehouseResource:
     return WarehouseResource(database_url=database_url)
 
 
-def fast_marketplace(base_url: str, key, **overrides) -> MarketplaceResource:
+def fast_marketplace(base_url: str, key, **overrides) -> MercadoLivreMarketResource:
     """Mercado Livre through a local ScraperAPI server, with timeouts and backoff in tenths of
     a second so a failing product costs well under a second."""
     values = dict(
-        market="mercadolivre",
         scraperapi_key=key,
         base_url=base_url,
         timeout_s=0.5,
@@ -88,14 +88,14 @@ def fast_marketplace(base_url: str, key, **overrides) -> MarketplaceResource:
         concurrency=4,
     )
     values.update(overrides)
-    return MarketplaceResource(**values)
+    return MercadoLivreMarketResource(**values)
 
 
 def materialize(assets, instance, resources, *, partition_key=None, run_config=None, **kw):
     return dg.materialize(
         assets,
         instance=instance,
-        resources=resources,
+        resources={**default_settings(), **resources},
         partition_key=partition_key,
         run_config=run_config,
         **kw,

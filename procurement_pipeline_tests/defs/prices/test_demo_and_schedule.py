@@ -12,7 +12,10 @@ from procurement_pipeline.defs.prices.assets import (
     scrape_windows,
     scraped_prices,
 )
-from procurement_pipeline.defs.prices.resources import MarketplaceResource
+from procurement_pipeline.defs.prices.resources import (
+    DemoMarketResource,
+    MercadoLivreMarketResource,
+)
 from procurement_pipeline.lib.scraping.demo_market import demo_windows
 from procurement_pipeline.lib.warehouse.schema import price_observations
 from procurement_pipeline_tests.defs.prices.support import (
@@ -23,8 +26,9 @@ from procurement_pipeline_tests.defs.prices.support import (
     warehouse,
     window_tables,
 )
+from procurement_pipeline_tests.defs.setting_resources import default_settings
 
-DEMO = MarketplaceResource(market="demo")
+DEMO = DemoMarketResource()
 
 
 def seed_config(days: int) -> dg.RunConfig:
@@ -76,7 +80,7 @@ def test_demo_market_scrape_and_seeded_history(instance, database_url, warehouse
 
 def test_demo_history_refuses_the_real_market(instance, sqlite_engine):
     load_catalog(sqlite_engine, 3)
-    market = MarketplaceResource(market="mercadolivre", scraperapi_key="test-key-unused")
+    market = MercadoLivreMarketResource(scraperapi_key="test-key-unused")
     result = materialize(
         [demo_price_history],
         instance,
@@ -99,7 +103,11 @@ def test_scrape_schedule_runs_the_window_that_just_closed(instance, sqlite_engin
         assets=prices_defs.assets,
         jobs=prices_defs.jobs,
         schedules=prices_defs.schedules,
-        resources={"warehouse": warehouse(str(sqlite_engine.url)), "marketplace": DEMO},
+        resources={
+            "warehouse": warehouse(str(sqlite_engine.url)),
+            "marketplace": DEMO,
+            **default_settings(),
+        },
     )
     schedule = defs.resolve_schedule_def("scrape_every_8_hours")
     assert schedule.cron_schedule == "0 */8 * * *"

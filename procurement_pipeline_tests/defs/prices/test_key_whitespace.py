@@ -4,8 +4,8 @@ the scrape authenticates instead of answering 401 on every request (issue 13, it
 
 from __future__ import annotations
 
+from procurement_pipeline.defs.environment import market_from_environment
 from procurement_pipeline.defs.prices.assets import scraped_prices
-from procurement_pipeline.defs.prices.resources import marketplace_from_env
 from procurement_pipeline.lib.scraping.demo_market import DemoMarketPages
 from procurement_pipeline.lib.scraping.server import ScraperAPIServer
 from procurement_pipeline_tests.defs.prices.support import (
@@ -16,6 +16,7 @@ from procurement_pipeline_tests.defs.prices.support import (
     partition_key,
     warehouse,
 )
+from procurement_pipeline_tests.defs.setting_resources import default_settings
 
 KEY = "k3y-With+Symbols/9"
 
@@ -37,7 +38,8 @@ def test_key_with_surrounding_whitespace_is_sent_stripped(instance, sqlite_engin
             monkeypatch.setenv(name, value)
         resources = {
             "warehouse": warehouse(str(sqlite_engine.url)),
-            "marketplace": marketplace_from_env(),
+            "marketplace": market_from_environment(),
+            **default_settings(),
         }
         result = materialize(
             [scraped_prices], instance, resources, partition_key=partition_key(window)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from procurement_pipeline.defs.prices.assets import scraped_prices
-from procurement_pipeline.defs.prices.resources import MarketplaceResource
+from procurement_pipeline.defs.prices.resources import DemoMarketResource
 from procurement_pipeline.lib.scraping.demo_market import DemoMarketPages
 from procurement_pipeline.lib.scraping.server import Fault, ScraperAPIServer
 from procurement_pipeline.lib.warehouse.schema import offers, price_observations, scrape_attempts
@@ -55,7 +55,7 @@ def test_rerunning_a_window_replaces_its_rows(instance, database_url, warehouse_
     observations, offers and attempts (new rows, same counts, never a duplicate)."""
     products = load_catalog(warehouse_engine, 8)
     window = clean_window(products)
-    result = scrape(instance, database_url, MarketplaceResource(market="demo"), window)
+    result = scrape(instance, database_url, DemoMarketResource(), window)
     meta = metadata_of(result, "scraped_prices")
     assert (meta["attempted"], meta["saved"], meta["failed"]) == (8, 8, 0)
     first = window_tables(warehouse_engine, window)
@@ -70,7 +70,7 @@ def test_rerunning_a_window_replaces_its_rows(instance, database_url, warehouse_
         conn.execute(update(offers).values(title="STALE"))
         conn.execute(update(scrape_attempts).values(detail="STALE"))
 
-    result = scrape(instance, database_url, MarketplaceResource(market="demo"), window)
+    result = scrape(instance, database_url, DemoMarketResource(), window)
     assert checks_of(result)["no_duplicate_observations"].passed
     second = window_tables(warehouse_engine, window)
     for name in first:

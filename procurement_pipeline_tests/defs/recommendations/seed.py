@@ -32,6 +32,7 @@ from procurement_pipeline.lib.warehouse.schema import (
     product_forecast_summary,
 )
 from procurement_pipeline_tests.conftest import SAMPLE_ROWS, catalog_csv
+from procurement_pipeline_tests.defs.setting_resources import default_settings
 
 TRUSTED, UNTRUSTED, NO_MODEL, UNUSED = "TEC-00001", "ESP-00001", "ADE-00001", "FER-00001"
 ROWS = [
@@ -68,6 +69,7 @@ class TinyWarehouse:
         return {
             "warehouse": WarehouseResource(database_url=self.database_url),
             "artifact_store": ArtifactStoreResource(root=str(self.artifact_root)),
+            **default_settings(),
             **extra,
         }
 

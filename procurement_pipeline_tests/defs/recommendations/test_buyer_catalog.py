@@ -18,10 +18,11 @@ import openpyxl
 import pytest
 
 from procurement_pipeline.defs.catalog.assets import product_catalog
+from procurement_pipeline.defs.catalog.resources import CatalogFileResource
 from procurement_pipeline.defs.forecasting.assets import product_forecasts
 from procurement_pipeline.defs.history.assets import daily_price_history
 from procurement_pipeline.defs.prices.assets import demo_price_history
-from procurement_pipeline.defs.prices.resources import MarketplaceResource
+from procurement_pipeline.defs.prices.resources import DemoMarketResource
 from procurement_pipeline.defs.recommendations.assets import (
     NO_CONSUMPTION_FILE,
     consumption_history,
@@ -33,6 +34,7 @@ from procurement_pipeline.lib.recommendations.messages import NO_CONSUMPTION_HIS
 from procurement_pipeline.lib.warehouse import create_warehouse_engine
 from procurement_pipeline.lib.warehouse.recommendations import load_recommendations
 from procurement_pipeline_tests.conftest import REPO_ROOT
+from procurement_pipeline_tests.defs.setting_resources import default_settings
 
 HEADER = [
     "Código",
@@ -83,7 +85,8 @@ def materialized(tmp_path_factory):
     resources = {
         "warehouse": WarehouseResource(database_url=database_url),
         "artifact_store": ArtifactStoreResource(root=str(tmp_path / "artifacts")),
-        "marketplace": MarketplaceResource(),
+        "marketplace": DemoMarketResource(),
+        **default_settings(),
     }
     with dg.instance_for_test() as instance:
         result = dg.materialize(
@@ -140,16 +143,20 @@ def test_the_consumption_step_says_no_file_is_configured(materialized):
 
 DEFAULTS = textwrap.dedent(
     """
-    from procurement_pipeline.defs.catalog.assets import CatalogConfig
-    from procurement_pipeline.defs.recommendations.assets import ConsumptionConfig
-    print(CatalogConfig().csv_path)
-    print(ConsumptionConfig().csv_path or "<none>")
+    from procurement_pipeline.defs.environment import resources_from_environment
+    resources = resources_from_environment()
+    # As a run sees them: EnvVars resolved.
+    catalog = resources["catalog_file"].process_config_and_initialize()
+    consumption = resources["consumption_file"].process_config_and_initialize()
+    print(catalog.file())
+    print(consumption.file() or "<none>")
     """
 )
 
 
 def config_defaults(**env) -> list[str]:
-    """The assets' default files as a fresh code location sees them with ``env``."""
+    """The assets' default files (their file resources) as a fresh code location sees them
+    with ``env``."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PROCUREMENT_")}
     done = subprocess.run(
         [sys.executable, "-c", DEFAULTS],
@@ -188,7 +195,10 @@ def test_catalog_sheet_and_encoding_settings_reach_the_asset(tmp_path):
         result = dg.materialize(
             [product_catalog],
             instance=instance,
-            resources={"warehouse": WarehouseResource(database_url=database_url)},
+            resources={
+                "warehouse": WarehouseResource(database_url=database_url),
+                "catalog_file": CatalogFileResource(),
+            },
             run_config=dg.RunConfig(
                 {"product_catalog": {"config": {"csv_path": str(path), "sheet": "Produtos"}}}
             ),
@@ -198,7 +208,10 @@ def test_catalog_sheet_and_encoding_settings_reach_the_asset(tmp_path):
         failed = dg.materialize(
             [product_catalog],
             instance=instance,
-            resources={"warehouse": WarehouseResource(database_url=database_url)},
+            resources={
+                "warehouse": WarehouseResource(database_url=database_url),
+                "catalog_file": CatalogFileResource(),
+            },
             run_config=dg.RunConfig({"product_catalog": {"config": {"csv_path": str(path)}}}),
             raise_on_error=False,
         )

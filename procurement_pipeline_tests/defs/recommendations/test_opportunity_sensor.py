@@ -13,15 +13,16 @@ from sqlalchemy import select
 
 from procurement_pipeline.defs.alerts.resources import NOT_CONFIGURED, MailerResource
 from procurement_pipeline.defs.automation.cycle import cycle_observation
+from procurement_pipeline.defs.environment import resources_from_environment
 from procurement_pipeline.defs.prices.assets import scrape_windows, scraped_prices
 from procurement_pipeline.defs.recommendations.assets import (
     consumption_history,
     purchase_recommendations,
 )
+from procurement_pipeline.defs.recommendations.resources import AdviceSettingsResource
 from procurement_pipeline.defs.recommendations.sensors import (
     MARGIN_ENV,
     build_opportunity_sensor,
-    opportunity_margin_from_env,
 )
 from procurement_pipeline.defs.resources import WarehouseResource
 from procurement_pipeline.lib.cycle import CyclePlan
@@ -111,8 +112,12 @@ def scrape(tiny, window: dt.datetime, prices: dict[str, float], settle: bool = T
 
 
 def tick(tiny, mailer, cursor=None, margin=0.05):
-    resources = {"warehouse": WarehouseResource(database_url=tiny.database_url), "mailer": mailer}
-    sensor = build_opportunity_sensor(True, margin)
+    resources = {
+        "warehouse": WarehouseResource(database_url=tiny.database_url),
+        "mailer": mailer,
+        "advice_settings": AdviceSettingsResource(opportunity_margin=margin),
+    }
+    sensor = build_opportunity_sensor(True)
     with dg.build_sensor_context(
         instance=tiny.instance, cursor=cursor, resources=resources
     ) as context:
@@ -214,15 +219,20 @@ def test_smtp_down_keeps_it_pending_then_sends_once(tiny):
 def test_off_unless_mail_is_configured_and_margin_from_env(tiny, monkeypatch):
     result = tick(tiny, MailerResource())
     assert isinstance(result, dg.SkipReason) and result.skip_message == NOT_CONFIGURED
-    off = build_opportunity_sensor(False, 0.05)
+    off = build_opportunity_sensor(False)
     assert off.default_status == dg.DefaultSensorStatus.STOPPED
     assert "SMTP_HOST" in off.description and MARGIN_ENV in off.description
-    assert build_opportunity_sensor(True, 0.05).default_status == dg.DefaultSensorStatus.RUNNING
+    assert build_opportunity_sensor(True).default_status == dg.DefaultSensorStatus.RUNNING
+
+    # The margin reaches the sensor through the advice_settings resource, set from the
+    # environment where the definitions load.
+    def margin_from_env() -> float:
+        return resources_from_environment()["advice_settings"].opportunity_margin
 
     monkeypatch.delenv(MARGIN_ENV, raising=False)
-    assert opportunity_margin_from_env() == 0.05
+    assert margin_from_env() == 0.05
     monkeypatch.setenv(MARGIN_ENV, "0,1")
-    assert opportunity_margin_from_env() == pytest.approx(0.1)
+    assert margin_from_env() == pytest.approx(0.1)
     monkeypatch.setenv(MARGIN_ENV, "5")
     with pytest.raises(ValueError, match=MARGIN_ENV):
-        opportunity_margin_from_env()
+        margin_from_env()

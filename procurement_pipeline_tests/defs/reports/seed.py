@@ -23,9 +23,10 @@ from procurement_pipeline.defs.prices.assets import (
     scrape_windows,
     scraped_prices,
 )
-from procurement_pipeline.defs.prices.resources import MarketplaceResource
+from procurement_pipeline.defs.prices.resources import DemoMarketResource
 from procurement_pipeline.defs.resources import ArtifactStoreResource, WarehouseResource
 from procurement_pipeline_tests.conftest import SAMPLE_ROWS, catalog_csv
+from procurement_pipeline_tests.defs.setting_resources import default_settings
 
 SEED_ROWS = [*SAMPLE_ROWS]
 MODEL_CONFIG = {"config": {"workers": 1, "min_history_days": 30, "horizon": 14}}
@@ -45,7 +46,8 @@ class Seeded:
         return {
             "warehouse": WarehouseResource(database_url=self.database_url),
             "artifact_store": ArtifactStoreResource(root=str(self.artifact_root)),
-            "marketplace": MarketplaceResource(),
+            "marketplace": DemoMarketResource(),
+            **default_settings(),
             **extra,
         }
 
