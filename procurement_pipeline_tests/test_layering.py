@@ -49,19 +49,28 @@ def tools_imports(path: Path, root: Path) -> list[str]:
     return forbidden_imports(path, root, is_tools)
 
 
+def hits_in(files: list[Path], find: Callable[[Path, Path], list[str]]) -> list[str]:
+    return [hit for path in files for hit in find(path, REPO_ROOT)]
+
+
+def sample_hits(tmp_path: Path, source: str, find: Callable[[Path, Path], list[str]]) -> int:
+    sample = tmp_path / "sample.py"
+    sample.write_text(source)
+    return len(find(sample, tmp_path))
+
+
 def test_lib_imports_no_dagster():
     files = sorted(LIB.rglob("*.py"))
     assert len(files) > 50
-    assert [hit for path in files for hit in dagster_imports(path, REPO_ROOT)] == []
+    assert hits_in(files, dagster_imports) == []
 
 
 def test_the_guard_sees_each_form(tmp_path):
-    sample = tmp_path / "sample.py"
-    sample.write_text(
+    source = (
         "import dagster as dg\nfrom dagster import asset\nimport dagster_mysql\n"
         "from dagster._core.storage import x\nimport dagsterish\nfrom . import dagster\n"
     )
-    assert len(dagster_imports(sample, tmp_path)) == 4
+    assert sample_hits(tmp_path, source, dagster_imports) == 4
 
 
 # --------------------------------------------------------------------------- defs/ domains
@@ -128,7 +137,7 @@ def cross_domain_imports(path: Path, root: Path, defs: Path = DEFS) -> list[str]
 def test_no_domain_imports_another_domains_internals():
     files = sorted(DEFS.glob("*/*.py"))
     assert len(files) > 20
-    assert [hit for path in files for hit in cross_domain_imports(path, REPO_ROOT)] == []
+    assert hits_in(files, cross_domain_imports) == []
 
 
 def test_the_domain_guard_sees_each_form(tmp_path):
@@ -170,14 +179,13 @@ def test_the_domain_guard_sees_each_form(tmp_path):
 def test_shipped_code_never_imports_the_tools():
     files = sorted(path for folder in SHIPPED for path in folder.rglob("*.py"))
     assert len(files) > 100
-    assert [hit for path in files for hit in tools_imports(path, REPO_ROOT)] == []
+    assert hits_in(files, tools_imports) == []
 
 
 def test_the_tools_guard_sees_each_form(tmp_path):
-    sample = tmp_path / "sample.py"
-    sample.write_text(
+    source = (
         "import tools\nfrom tools import catalog_generator\nimport tools.report_samples as s\n"
         "def later():\n    from tools.model_tuning import synthetic_price_series\n"
         "import toolsmith\nfrom .tools import x\nfrom procurement_pipeline import tools\n"
     )
-    assert len(tools_imports(sample, tmp_path)) == 4
+    assert sample_hits(tmp_path, source, tools_imports) == 4

@@ -37,6 +37,7 @@ from procurement_pipeline_tests.defs.reports.seed import MODEL_CONFIG, seeded_co
 from procurement_pipeline_tests.lib.notifications.conftest import (
     RecordingHandler,
     free_port,
+    local_smtp,
     smtp_server,
 )
 
@@ -139,16 +140,8 @@ def ledger(runs):
 
 
 def mailer_for(port: int, **overrides) -> MailerResource:
-    values = dict(
-        host="127.0.0.1",
-        port=port,
-        from_addr="Pipeline de Compras <pipeline@example.com>",
-        default_recipient="comprador@example.com",
-        timeout=5.0,
-        webserver_url="http://dagster.example:3000",
-    )
-    values.update(overrides)
-    return MailerResource(**values)
+    values = {"webserver_url": "http://dagster.example:3000", **overrides}
+    return MailerResource(**local_smtp(port, **values))
 
 
 def tick(runs, mailer: MailerResource, cursor: str | None = None):

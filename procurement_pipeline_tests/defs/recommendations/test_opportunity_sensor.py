@@ -42,19 +42,15 @@ from procurement_pipeline_tests.defs.recommendations.seed import (
     UNUSED,
     seed_tiny_warehouse,
 )
-from procurement_pipeline_tests.lib.notifications.conftest import free_port, smtp_server
+from procurement_pipeline_tests.lib.notifications.conftest import (
+    free_port,
+    local_smtp,
+    smtp_server,
+)
 
 
 def mailer_for(port: int, **overrides) -> MailerResource:
-    values = dict(
-        host="127.0.0.1",
-        port=port,
-        from_addr="Pipeline de Compras <pipeline@example.com>",
-        default_recipient="comprador@example.com",
-        timeout=5.0,
-    )
-    values.update(overrides)
-    return MailerResource(**values)
+    return MailerResource(**local_smtp(port, **overrides))
 
 
 @pytest.fixture

@@ -84,19 +84,24 @@ def smtp_server(handler=None, **kwargs) -> Iterator[tuple[Controller, RecordingH
         controller.stop()
 
 
-def settings_for(controller: Controller, **overrides) -> SMTPSettings:
-    base = dict(
+def local_smtp(port: int, **overrides) -> dict:
+    """Settings of a test SMTP server on 127.0.0.1:``port`` (SMTPSettings or MailerResource
+    fields)."""
+    values = dict(
         host="127.0.0.1",
-        port=controller.port,
+        port=port,
         from_addr="Pipeline de Compras <pipeline@example.com>",
         default_recipient="comprador@example.com",
         timeout=5.0,
-        max_attempts=4,
-        backoff_initial=0.01,
-        backoff_max=0.05,
     )
+    values.update(overrides)
+    return values
+
+
+def settings_for(controller: Controller, **overrides) -> SMTPSettings:
+    base = dict(max_attempts=4, backoff_initial=0.01, backoff_max=0.05)
     base.update(overrides)
-    return SMTPSettings(**base)
+    return SMTPSettings(**local_smtp(controller.port, **base))
 
 
 @pytest.fixture(scope="session")

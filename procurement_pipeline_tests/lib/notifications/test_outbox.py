@@ -21,6 +21,7 @@ from procurement_pipeline.lib.warehouse.schema import sent_notifications
 from procurement_pipeline_tests.lib.notifications.conftest import (
     RecordingHandler,
     free_port,
+    local_smtp,
     smtp_server,
 )
 
@@ -53,15 +54,7 @@ class RefusingHandler(RecordingHandler):
 
 
 def settings_on(port: int, **overrides) -> SMTPSettings:
-    values = dict(
-        host="127.0.0.1",
-        port=port,
-        from_addr="Pipeline de Compras <pipeline@example.com>",
-        default_recipient="comprador@example.com",
-        timeout=2.0,
-    )
-    values.update(overrides)
-    return SMTPSettings(**values)
+    return SMTPSettings(**local_smtp(port, **{"timeout": 2.0, **overrides}))
 
 
 def claim(engine, *keys: str, kind: str = "run_failed") -> None:
@@ -195,24 +188,19 @@ def test_at_most_a_tick_of_rows_and_none_tried_max_attempts_times(sqlite_engine)
         )
     with smtp_server() as (controller, handler):
         settings = settings_on(controller.port)
-        first = send_pending(
-            sqlite_engine,
-            settings,
-            compose,
-            kinds=("run_failed",),
-            deadline=later(),
-            log=RecordingLog(),
-            max_attempts=10,
-        )
-        second = send_pending(
-            sqlite_engine,
-            settings,
-            compose,
-            kinds=("run_failed",),
-            deadline=later(),
-            log=RecordingLog(),
-            max_attempts=10,
-        )
+
+        def tick():
+            return send_pending(
+                sqlite_engine,
+                settings,
+                compose,
+                kinds=("run_failed",),
+                deadline=later(),
+                log=RecordingLog(),
+                max_attempts=10,
+            )
+
+        first, second = tick(), tick()
     assert first == (PENDING_PER_TICK, 0) and second == (2, 0)
     ledger = rows(sqlite_engine)
     assert ledger["k00"]["status"] == "pending"
