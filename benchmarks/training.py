@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import statistics
 import tempfile
 import time
@@ -55,6 +56,7 @@ from procurement_pipeline.lib.warehouse.history import (
     load_real_observations,
     replace_daily_history,
 )
+from procurement_pipeline.local_dagster import DAGSTER_PROCESS_ENV
 
 TARGET_S = 90.0
 
@@ -102,6 +104,10 @@ def main() -> None:
     parser.add_argument("--sqlite-instance", action="store_true")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
+    # The run as production's run workers make it (the Makefile, the Docker image and the
+    # daemon's environment set these): a step's per-partition events reach the storage in one
+    # batch. Without them the same 3,000-product run spent ~15 s more storing events.
+    os.environ.update(DAGSTER_PROCESS_ENV)
 
     with tempfile.TemporaryDirectory(prefix="bench-training-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'warehouse.sqlite'}"
