@@ -88,25 +88,32 @@ def _json_value(value: Any) -> Any:
     return json_safe({"v": value})["v"]
 
 
-def forecast_rows(result: TrainingResult, generated_at: datetime) -> list[dict[str, Any]]:
-    """The holdout days (with actuals and baselines) and the future days of one result."""
+def forecast_rows(
+    result: TrainingResult, generated_at: datetime, *, sku: str | None = None
+) -> list[dict[str, Any]]:
+    """The holdout days (with actuals and baselines) and the future days of one result, each
+    row with every column (executemany needs one shape; NaN as NULL), led by ``sku`` when
+    given. Column-wise: 3,000 products make 180,000 rows per training."""
+    lead = {} if sku is None else {"sku": sku}
+    keys = (*lead, "kind", "ds", "generated_at", *_FORECAST_VALUE_COLUMNS)
     rows: list[dict[str, Any]] = []
     for kind, frame in (("holdout", result.holdout), ("future", result.forecast)):
         if frame is None or frame.empty:
             continue
-        columns = [c for c in _FORECAST_VALUE_COLUMNS if c in frame.columns]
-        values = frame[columns].astype(float).to_numpy()
-        for ds, row in zip(pd.to_datetime(frame["ds"]).dt.date, values, strict=True):
-            # Every row carries every column (executemany needs one shape).
-            record = {"kind": kind, "ds": ds, "generated_at": generated_at}
-            record.update(dict.fromkeys(_FORECAST_VALUE_COLUMNS))
-            record.update(
-                {
-                    c: (None if math.isnan(v) else float(v))
-                    for c, v in zip(columns, row, strict=True)
-                }
-            )
-            rows.append(record)
+        n = len(frame)
+        columns = [[v] * n for v in (*lead.values(), kind)]
+        columns.append(pd.to_datetime(frame["ds"]).dt.date.tolist())
+        columns.append([generated_at] * n)
+        for name in _FORECAST_VALUE_COLUMNS:
+            if name not in frame.columns:
+                columns.append([None] * n)
+                continue
+            values = frame[name].to_numpy(dtype=float)
+            listed = values.tolist()
+            if np.isnan(values).any():
+                listed = [None if v != v else v for v in listed]
+            columns.append(listed)
+        rows.extend(dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True))
     return rows
 
 
@@ -182,9 +189,7 @@ def store_product_results(
         }
         for r in results
     ]
-    forecast_records = [
-        {"sku": r.sku, **row} for r in results for row in forecast_rows(r, trained_at)
-    ]
+    forecast_records = [row for r in results for row in forecast_rows(r, trained_at, sku=r.sku)]
     new_paths = {path for path in artifact_paths.values() if path}
 
     def work(conn: Connection) -> set[str]:

@@ -35,6 +35,7 @@ from procurement_pipeline.lib.forecasting.candidates import (
 from procurement_pipeline.lib.forecasting.served import from_json, to_json
 from procurement_pipeline.lib.warehouse.catalog import upsert_catalog
 from procurement_pipeline.lib.warehouse.forecasts import (
+    forecast_rows,
     load_forecast_rows,
     load_registry,
     store_product_results,
@@ -409,3 +410,22 @@ def test_only_a_sticky_price_gets_an_expected_path():
     # The threshold is a setting; a single observation tells nothing.
     assert expected_path(market, ModelSettings(expected_min_unchanged_share=0.0)) is not None
     assert np.isnan(unchanged_share(daily_grid(prepare_history(_frame([5.0]))), 60))
+
+
+def test_forecast_rows_carry_every_column_with_missing_values_as_null():
+    result = train_product_model("SKU-W", _frame(np.linspace(10, 12, 150)))
+    at = datetime(2026, 12, 1, 12, 0)
+    rows = forecast_rows(result, at, sku="SKU-W")
+    assert len(rows) == len(result.holdout) + len(result.forecast) == 60
+    keys = ["sku", "kind", "ds", "generated_at", "yhat", "yhat_lower", "yhat_upper",
+            "yhat_expected", "y", "naive", "seasonal_naive"]  # fmt: skip
+    assert all(list(row) == keys for row in rows)
+    holdout, future = rows[0], rows[-1]
+    assert holdout["kind"] == "holdout" and holdout["y"] == result.holdout["y"].iloc[0]
+    assert future["kind"] == "future" and future["ds"] == result.forecast["ds"].iloc[-1].date()
+    # A holdout has no expected price, a future day no actual: NULL, never NaN.
+    assert holdout["yhat_expected"] is None and future["y"] is None and future["naive"] is None
+    # The expected path of this moving price is none either (it is no sticky list price).
+    assert future["yhat_expected"] is None
+    assert all(isinstance(row["yhat"], float) for row in rows)
+    assert list(forecast_rows(result, at)[0]) == keys[1:]
