@@ -362,7 +362,9 @@ def price_outlook(
                 target[rows[ok], cols[ok]] = fc[column].to_numpy(dtype=float)[ok]
     has_forecast = np.isfinite(path[:, 1:]).any(axis=1)
     path[:, 0] = p0
-    has_expected = np.isfinite(expected[:, 1:]).all(axis=1)
+    # Any day will do, like the forecast: a model anchored before today covers fewer days of
+    # the window, and the rule reads only the deadline's (NaN there: no buy-ahead).
+    has_expected = np.isfinite(expected[:, 1:]).any(axis=1)
     expected[:, 0] = p0
 
     status = np.full(n, None, dtype=object)

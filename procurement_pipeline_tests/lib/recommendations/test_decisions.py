@@ -244,3 +244,14 @@ def test_a_trusted_fall_goes_before_the_expected_rise():
     flat = run([FLEXIBLE], expected={"A": EXPECTED_RISE}).loc["A"]
     assert flat["action"] == "buy_now"
     assert flat["reason"].startswith("Pela tendência das últimas semanas o preço médio")
+
+
+def test_expected_rise_from_a_model_anchored_before_today():
+    # The expected path reaches day 25 of the window only (the model's anchor is older): the
+    # deadline (day 20) is covered, so the rule applies; with the deadline's day missing, not.
+    covered = EXPECTED_RISE[:25] + [float("nan")] * 5
+    row = run([FLEXIBLE], beats={"A": False}, expected={"A": covered}).loc["A"]
+    assert row["action"] == "buy_now"
+    short = EXPECTED_RISE[:15] + [float("nan")] * 15
+    row = run([FLEXIBLE], beats={"A": False}, expected={"A": short}).loc["A"]
+    assert row["action"] == "buy_by"
