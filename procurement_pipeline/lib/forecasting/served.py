@@ -3,10 +3,10 @@
 A ``ServedModel`` is what the model file holds (JSON, never pickle) and what every forecast of
 a product comes from: the chosen candidate's name, the anchor (last observed day and price),
 either the numpy candidate's offset path (``candidates.Offsets``) or the fitted Prophet
-model, and the expected path (``candidates.expected_offsets``; ``yhat_expected``, what the
-advice's buy-ahead rule reads). ``forecast`` can re-anchor it on a newer history without
-refitting: the paths start from the newer history's last observed price and day (the shape,
-drift and interval spreads stay those the model was fitted with).
+model, and the expected path of a sticky price (``candidates.expected_path``;
+``yhat_expected``, what the advice's buy-ahead rule reads). ``forecast`` can re-anchor it on a
+newer history without refitting: the paths start from the newer history's last observed price
+and day (the shape, drift and interval spreads stay those the model was fitted with).
 """
 
 from __future__ import annotations
