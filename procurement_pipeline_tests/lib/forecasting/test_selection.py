@@ -304,12 +304,14 @@ def test_forecast_real_scoring_tie_rule():
     }
 
 
-def _sides(at, above, below):
+def _sides(at, above, below, by_horizon=None):
     return {
         "days": at + above + below,
         "days_at_last": at,
         "days_above": above,
         "days_below": below,
+        # One horizon holding every day unless a split by horizon is given.
+        "sides_by_horizon": by_horizon or {1: [above, at, below]},
     }
 
 
@@ -325,7 +327,19 @@ def test_forecast_real_headroom_bounds_constant_offsets():
         "series": 4,
         "median_share_of_days_at_last_price": 0.15,
         "offset_can_win": 0.5,
+        "horizon_offset_can_win": 0.5,
     }
+
+
+def test_forecast_real_headroom_by_horizon_sees_a_late_step():
+    # Most days at the last price, so no constant offset wins; but the late horizons lie
+    # mostly above it, so an offset there (none before) beats naive.
+    late_step = _sides(6, 4, 0, by_horizon={5: [0, 6, 0], 25: [4, 0, 0]})
+    # The same counts, each horizon split evenly: no offset by horizon wins either.
+    even = _sides(6, 4, 0, by_horizon={5: [2, 3, 0], 25: [2, 3, 0]})
+    assert headroom([late_step])["offset_can_win"] == 0.0
+    assert headroom([late_step])["horizon_offset_can_win"] == 1.0
+    assert headroom([even])["horizon_offset_can_win"] == 0.0
 
 
 def test_forecast_real_counts_test_days_around_the_last_price():
@@ -335,6 +349,9 @@ def test_forecast_real_counts_test_days_around_the_last_price():
     totals = evaluate_series(history, ModelSettings(candidates=("naive",)), 1, 1)
     assert totals["origins"] == 1 and totals["days"] == 30
     assert (totals["days_at_last"], totals["days_above"], totals["days_below"]) == (10, 20, 0)
+    assert totals["sides_by_horizon"] == {
+        h: [0, 1, 0] if h <= 10 else [1, 0, 0] for h in range(1, 31)
+    }
     assert totals["naive_ae"] == pytest.approx(20.0)
 
 
