@@ -100,20 +100,25 @@ def forecast_rows(
     for kind, frame in (("holdout", result.holdout), ("future", result.forecast)):
         if frame is None or frame.empty:
             continue
-        n = len(frame)
-        columns = [[v] * n for v in (*lead.values(), kind)]
-        columns.append(pd.to_datetime(frame["ds"]).dt.date.tolist())
-        columns.append([generated_at] * n)
-        for name in _FORECAST_VALUE_COLUMNS:
-            if name not in frame.columns:
-                columns.append([None] * n)
-                continue
-            values = frame[name].to_numpy(dtype=float)
-            listed = values.tolist()
-            if np.isnan(values).any():
-                listed = [None if v != v else v for v in listed]
-            columns.append(listed)
-        rows.extend(dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True))
+        # One conversion of the whole frame: on pandas 3 each column lookup costs 0.04-1 ms,
+        # which made this the slowest step of publishing 3,000 products.
+        columns = frame.columns.tolist()
+        block = frame.to_numpy()
+        position = {name: i for i, name in enumerate(columns)}
+        present = [name for name in _FORECAST_VALUE_COLUMNS if name in position]
+        floats = block[:, [position[name] for name in present]].astype(float)
+        listed = floats.tolist()
+        if np.isnan(floats).any():
+            listed = [[None if v != v else v for v in row] for row in listed]
+        if len(present) < len(_FORECAST_VALUE_COLUMNS):
+            order = [present.index(n) if n in present else None for n in _FORECAST_VALUE_COLUMNS]
+            listed = [[None if i is None else row[i] for i in order] for row in listed]
+        days = frame["ds"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").tolist()
+        head = (*lead.values(), kind)
+        rows.extend(
+            dict(zip(keys, (*head, day, generated_at, *values), strict=True))
+            for day, values in zip(days, listed, strict=True)
+        )
     return rows
 
 
