@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from procurement_pipeline.lib.dates import day_values
 from procurement_pipeline.lib.forecasting.model import prepare_history
 from procurement_pipeline.lib.forecasting.selection import CandidateFits, serve
 from procurement_pipeline.lib.forecasting.served import ServedModel, forecast
@@ -44,28 +45,37 @@ def split_holdout(
     calendar days, moved later when needed so that at least ``min_train_days`` points train."""
     if len(df) <= min_train_days or horizon < 1:
         return df, df.iloc[0:0]
-    last = df["ds"].iloc[-1]
-    cutoff = max(last - pd.Timedelta(days=horizon), df["ds"].iloc[min_train_days - 1])
-    train = df[df["ds"] <= cutoff]
-    test = df[df["ds"] > cutoff]
-    return train.reset_index(drop=True), test.reset_index(drop=True)
+    days = df["ds"].to_numpy()
+    cutoff = max(days[-1] - np.timedelta64(horizon, "D"), days[min_train_days - 1])
+    # A prepared history is sorted by unique day: the split is one position.
+    rows = int(np.searchsorted(days, cutoff, side="right"))
+    return df.iloc[:rows].reset_index(drop=True), df.iloc[rows:].reset_index(drop=True)
 
 
-def naive_baselines(train: pd.DataFrame, dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def naive_baselines(train: pd.DataFrame, dates) -> tuple[np.ndarray, np.ndarray]:
     """(naive, seasonal_naive) values for the given dates after a prepared training frame."""
-    dates = pd.to_datetime(pd.Series(dates))
-    naive = np.full(len(dates), float(train["y"].iloc[-1]))
-    series = train.set_index("ds")["y"]
-    last = series.index[-1]
-    grid = pd.date_range(min(series.index[0], last - pd.Timedelta(days=6)), last, freq="D")
-    # Forward-fill gaps; a training history shorter than a week back-fills its first value.
-    filled = series.reindex(grid).ffill().bfill()
-    last_week = filled.iloc[-7:]
-    by_weekday = dict(
-        zip(last_week.index.day_of_week, last_week.to_numpy(dtype=float), strict=True)
-    )
-    seasonal = np.array([by_weekday[d] for d in dates.dt.day_of_week], dtype=float)
-    return naive, seasonal
+    prices = train["y"].to_numpy(dtype=float)
+    train_days = day_numbers(train["ds"])
+    wanted = day_numbers(dates)
+    naive = np.full(len(wanted), prices[-1])
+    last = train_days[-1]
+    grid = np.arange(min(train_days[0], last - 6), last + 1)
+    # Forward-fill gaps (the last price on or before each day); a training history shorter
+    # than a week back-fills its first value.
+    filled = prices[np.maximum(np.searchsorted(train_days, grid, side="right") - 1, 0)]
+    by_weekday = np.empty(7)
+    by_weekday[weekday(grid[-7:])] = filled[-7:]
+    return naive, by_weekday[weekday(wanted)]
+
+
+def day_numbers(values) -> np.ndarray:
+    """Days since 1970-01-01 (int64) of dates in any shape ``day_values`` takes."""
+    return day_values(values).astype("datetime64[D]").astype(np.int64)
+
+
+def weekday(day_numbers: np.ndarray) -> np.ndarray:
+    """Monday 0 .. Sunday 6 of day numbers (1970-01-01 was a Thursday)."""
+    return (day_numbers + 3) % 7
 
 
 def holdout_frame(

@@ -70,15 +70,18 @@ def beats(ratio: float | None) -> bool:
 def evaluate(holdout_df: pd.DataFrame) -> dict[str, Any]:
     """Metrics for a holdout frame (columns y, yhat, yhat_lower, yhat_upper, naive,
     seasonal_naive); rows with a missing y are ignored."""
-    df = holdout_df.dropna(subset=["y"])
-    y = df["y"].to_numpy(dtype=float)
-    mae, rmse, mse, mape = _errors(y, df["yhat"].to_numpy(dtype=float))
-    n_mae, n_rmse, _, n_mape = _errors(y, df["naive"].to_numpy(dtype=float))
-    s_mae, s_rmse, _, s_mape = _errors(y, df["seasonal_naive"].to_numpy(dtype=float))
+    y = holdout_df["y"].to_numpy(dtype=float)
+    observed = ~np.isnan(y)
+    y = y[observed]
+
+    def column(name: str) -> np.ndarray:
+        return holdout_df[name].to_numpy(dtype=float)[observed]
+
+    mae, rmse, mse, mape = _errors(y, column("yhat"))
+    n_mae, n_rmse, _, n_mape = _errors(y, column("naive"))
+    s_mae, s_rmse, _, s_mape = _errors(y, column("seasonal_naive"))
     if len(y):
-        inside = (y >= df["yhat_lower"].to_numpy(dtype=float)) & (
-            y <= df["yhat_upper"].to_numpy(dtype=float)
-        )
+        inside = (y >= column("yhat_lower")) & (y <= column("yhat_upper"))
         coverage = float(np.mean(inside))
     else:
         coverage = None

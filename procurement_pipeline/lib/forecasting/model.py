@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from procurement_pipeline.lib.dates import day_values
 from procurement_pipeline.lib.forecasting.settings import ModelSettings
 
 # Fewer (origin, origin + h) residual pairs than this and the h-step quantile is extrapolated.
@@ -51,25 +52,25 @@ def prepare_history(history: pd.DataFrame, *, log_scale: bool = True) -> pd.Data
     missing = {"ds", "y"} - set(history.columns)
     if missing:
         raise ValueError(f"history is missing column(s) {sorted(missing)}")
-    ds = pd.to_datetime(history["ds"])
-    if ds.dt.tz is not None:
-        ds = ds.dt.tz_localize(None)
-    df = pd.DataFrame(
-        {
-            "ds": ds.dt.normalize().to_numpy(),
-            "y": pd.to_numeric(history["y"], errors="coerce").to_numpy(dtype=float),
-        }
+    days = day_values(history["ds"])
+    y = history["y"]
+    y = (
+        y.to_numpy(dtype=float)
+        if y.dtype.kind in "fiu"
+        else pd.to_numeric(y, errors="coerce").to_numpy(dtype=float)
     )
-    df = df.dropna(subset=["ds", "y"])
-    if log_scale and (df["y"] <= 0).any():
-        bad = df.loc[df["y"] <= 0, "ds"].iloc[0].date()
+    keep = ~(np.isnat(days) | np.isnan(y))
+    if not keep.all():
+        days, y = days[keep], y[keep]
+    if log_scale and (y <= 0).any():
+        bad = pd.Timestamp(days[np.argmax(y <= 0)]).date()
         raise ValueError(f"price must be positive for a log-scale model (got {bad})")
-    ds_values = df["ds"].to_numpy()
-    if len(ds_values) > 1 and not (ds_values[1:] > ds_values[:-1]).all():
+    df = pd.DataFrame({"ds": days, "y": y})
+    if len(days) > 1 and not (days[1:] > days[:-1]).all():
         # Several values on one day: take their median (the daily history should already be
         # one); already sorted unique days - the usual case - are returned as they are.
         df = df.groupby("ds", as_index=False, sort=True)["y"].median()
-    return df.reset_index(drop=True)
+    return df
 
 
 def fourier_series(dates, period: float, series_order: int) -> np.ndarray:

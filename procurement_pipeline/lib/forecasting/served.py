@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from procurement_pipeline.lib.dates import day_values
 from procurement_pipeline.lib.forecasting.candidates import Offsets
 from procurement_pipeline.lib.forecasting.model import forecast_dates
 from procurement_pipeline.lib.forecasting.settings import ModelSettings
@@ -62,7 +63,7 @@ def forecast(
     the forecast on its last observed price without refitting. It must not end before the
     model's own anchor."""
     settings = settings or ModelSettings()
-    ds = pd.to_datetime(pd.Series(dates)).dt.normalize().to_numpy().astype("datetime64[ns]")
+    ds = day_values(dates).astype("datetime64[ns]")
     day, price = model.anchor_day, model.anchor_price
     if history is not None:
         day, price = history_anchor(history)

@@ -39,9 +39,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from procurement_pipeline.lib.artifacts import create_temp_beside
+from procurement_pipeline.lib.dates import day_values
 from procurement_pipeline.lib.forecasting.holdout import empty_holdout, served_holdout
 from procurement_pipeline.lib.forecasting.metrics import evaluate
 from procurement_pipeline.lib.forecasting.model import prepare_history, quiet_stan_logging
@@ -94,10 +96,12 @@ class TrainingResult:
 
 def real_points(history_df: pd.DataFrame) -> int:
     """Days with an actual observation: value_source "observed" when that column is present."""
-    df = history_df.dropna(subset=["y"])
-    if "value_source" in df.columns:
-        df = df[df["value_source"].fillna("observed") == "observed"]
-    return int(pd.to_datetime(df["ds"]).dt.normalize().nunique())
+    keep = history_df["y"].notna().to_numpy()
+    if "value_source" in history_df.columns:
+        source = history_df["value_source"].to_numpy(dtype=object)
+        keep = keep & (pd.isna(source) | (source == "observed"))
+    days = day_values(history_df["ds"])[keep]
+    return int(np.unique(days[~np.isnat(days)]).size)
 
 
 def _fit_and_forecast(

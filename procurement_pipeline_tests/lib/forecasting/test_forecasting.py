@@ -61,6 +61,14 @@ def test_baselines_on_hand_made_series_with_gaps():
     assert list(seasonal) == [8, 9, 9, 11, 12, 13, 7, 8, 9]
 
 
+def test_seasonal_baseline_of_a_history_shorter_than_a_week_back_fills_its_first_price():
+    # Thu 2024-01-04 .. Sat 6th only: Sun 31st .. Wed 3rd take Thursday's price.
+    train = pd.DataFrame({"ds": pd.date_range("2024-01-04", periods=3), "y": [5.0, 6.0, 7.0]})
+    naive, seasonal = naive_baselines(train, pd.date_range("2024-01-07", periods=7))
+    assert (naive == 7.0).all()
+    assert list(seasonal) == [5, 5, 5, 5, 5, 6, 7]  # Sun .. Sat
+
+
 def test_metrics_on_hand_made_example():
     df = pd.DataFrame(
         {
