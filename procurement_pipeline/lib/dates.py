@@ -48,3 +48,9 @@ def day_values(values: Any) -> np.ndarray:
             stamps = stamps.dt.tz_localize(None)
         array = stamps.to_numpy()
     return array.astype("datetime64[D]").astype(array.dtype)
+
+
+def epoch_days(values: Any) -> np.ndarray:
+    """Days since 1970-01-01 (int64) of dates in any shape :func:`day_values` takes: day
+    arithmetic without Timestamps (``day_ordinals`` + 719163 when the dates are naive)."""
+    return day_values(values).astype("datetime64[D]").astype(np.int64)

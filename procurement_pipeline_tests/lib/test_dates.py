@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from procurement_pipeline.lib.dates import day_ordinals, day_values, to_day
+from procurement_pipeline.lib.dates import day_ordinals, day_values, epoch_days, to_day
 
 
 def test_to_day_takes_every_date_shape():
@@ -60,3 +60,9 @@ def test_day_values_keep_missing_days_and_the_unit():
     got = day_values(pd.Series(pd.to_datetime(["2024-03-05 12:00", None])))
     assert got[0] == np.datetime64("2024-03-05") and np.isnat(got[1])
     assert day_values(np.array(["2024-03-05T12"], dtype="datetime64[s]")).dtype == "M8[s]"
+
+
+def test_epoch_days_are_the_ordinals_from_1970():
+    days = [dt.date(1970, 1, 1), dt.date(2024, 3, 5)]
+    assert epoch_days(days).tolist() == [0, (dt.date(2024, 3, 5) - dt.date(1970, 1, 1)).days]
+    assert (epoch_days(days) + 719163).tolist() == day_ordinals(days).tolist()

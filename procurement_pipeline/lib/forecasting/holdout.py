@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from procurement_pipeline.lib.dates import day_values
+from procurement_pipeline.lib.dates import epoch_days
 from procurement_pipeline.lib.forecasting.model import prepare_history
 from procurement_pipeline.lib.forecasting.selection import CandidateFits, serve
 from procurement_pipeline.lib.forecasting.served import ServedModel, forecast
@@ -55,8 +55,8 @@ def split_holdout(
 def naive_baselines(train: pd.DataFrame, dates) -> tuple[np.ndarray, np.ndarray]:
     """(naive, seasonal_naive) values for the given dates after a prepared training frame."""
     prices = train["y"].to_numpy(dtype=float)
-    train_days = day_numbers(train["ds"])
-    wanted = day_numbers(dates)
+    train_days = epoch_days(train["ds"])
+    wanted = epoch_days(dates)
     naive = np.full(len(wanted), prices[-1])
     last = train_days[-1]
     grid = np.arange(min(train_days[0], last - 6), last + 1)
@@ -64,18 +64,13 @@ def naive_baselines(train: pd.DataFrame, dates) -> tuple[np.ndarray, np.ndarray]
     # than a week back-fills its first value.
     filled = prices[np.maximum(np.searchsorted(train_days, grid, side="right") - 1, 0)]
     by_weekday = np.empty(7)
-    by_weekday[weekday(grid[-7:])] = filled[-7:]
-    return naive, by_weekday[weekday(wanted)]
+    by_weekday[_weekday(grid[-7:])] = filled[-7:]
+    return naive, by_weekday[_weekday(wanted)]
 
 
-def day_numbers(values) -> np.ndarray:
-    """Days since 1970-01-01 (int64) of dates in any shape ``day_values`` takes."""
-    return day_values(values).astype("datetime64[D]").astype(np.int64)
-
-
-def weekday(day_numbers: np.ndarray) -> np.ndarray:
-    """Monday 0 .. Sunday 6 of day numbers (1970-01-01 was a Thursday)."""
-    return (day_numbers + 3) % 7
+def _weekday(days: np.ndarray) -> np.ndarray:
+    """Monday 0 .. Sunday 6 of epoch days (1970-01-01 was a Thursday)."""
+    return (days + 3) % 7
 
 
 def holdout_frame(
