@@ -104,10 +104,11 @@ def forecast_rows(
         # which made this the slowest step of publishing 3,000 products.
         block = frame.to_numpy()
         position = {name: i for i, name in enumerate(frame.columns.tolist())}
+        present = [j for j, name in enumerate(_FORECAST_VALUE_COLUMNS) if name in position]
         floats = np.full((len(block), len(_FORECAST_VALUE_COLUMNS)), np.nan)
-        for j, name in enumerate(_FORECAST_VALUE_COLUMNS):
-            if name in position:
-                floats[:, j] = block[:, position[name]]
+        floats[:, present] = block[
+            :, [position[_FORECAST_VALUE_COLUMNS[j]] for j in present]
+        ].astype(float)
         listed = floats.tolist()
         if np.isnan(floats).any():  # a column the frame lacks, or a missing value: NULL
             listed = [[None if v != v else v for v in row] for row in listed]
